@@ -1,0 +1,173 @@
+/**
+ * One mechanism for every blocking command (Redis: blocked.c). A client blocked on keys
+ * is re-run, in FIFO order per key, when one of its keys becomes ready; its handler
+ * either serves it (and it is unblocked) or calls block() again, which keeps its place.
+ */
+import type { BlockState, Client } from "./client.ts";
+import type { Db } from "./store/db.ts";
+import type { Server } from "./server.ts";
+import { call } from "./dispatch.ts";
+
+/** Options for Blocking.block(). */
+export interface BlockOptions {
+  /** keys (in the client's db) that wake the client; empty for WAIT-like blocks */
+  keys: string[];
+  /** 0 = forever */
+  timeoutMs: number;
+  /** reply on timeout; default is the null array */
+  onTimeout?: (c: Client) => void;
+  kind?: BlockState["kind"];
+}
+
+/** Parses a blocking timeout argument in seconds (fractions allowed) to ms, or an error. */
+export function parseTimeoutSeconds(arg: string): number | string {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(arg)) return "ERR timeout is not a float or out of range";
+  const v = Number(arg);
+  if (!Number.isFinite(v)) return "ERR timeout is not a float or out of range";
+  if (v < 0) return "ERR timeout is negative";
+  return Math.round(v * 1000);
+}
+
+/** The registry of blocked clients. */
+export class Blocking {
+  readonly server: Server;
+  #byKey = new Map<Db, Map<string, Client[]>>();
+  #ready: Array<{ db: Db; key: string }> = [];
+  #readySet = new Set<string>();
+  /** clients blocked on anything */
+  blockedCount = 0;
+  #stillBlocked = false;
+
+  constructor(server: Server) {
+    this.server = server;
+  }
+
+  /**
+   * Blocks the current command of `c`. Inside MULTI/EXEC (or for clients that cannot
+   * block) the timeout reply is given at once, as Redis does.
+   */
+  block(c: Client, options: BlockOptions): void {
+    if (c.reprocessing) {
+      this.#stillBlocked = true;
+      return;
+    }
+    const onTimeout = options.onTimeout;
+    if (this.server.inExec || c.conn === null) {
+      if (onTimeout) onTimeout(c);
+      else c.reply.nullArray();
+      return;
+    }
+    const state: BlockState = {
+      keys: options.keys,
+      db: c.db,
+      spec: c.spec!,
+      argv: c.argv,
+      timer: undefined,
+      onTimeout,
+      kind: options.kind ?? "keys",
+    };
+    c.blocked = state;
+    this.blockedCount++;
+    // a blocked command is propagated when it is served, not now
+    c.preventPropagation = true;
+    for (const key of options.keys) {
+      let perDb = this.#byKey.get(c.db);
+      if (!perDb) this.#byKey.set(c.db, perDb = new Map());
+      const list = perDb.get(key);
+      if (list) list.push(c);
+      else perDb.set(key, [c]);
+    }
+    if (options.timeoutMs > 0) {
+      state.timer = setTimeout(() => this.timeout(c), options.timeoutMs);
+    }
+  }
+
+  /** Times out a blocked client: sends its timeout reply and unblocks it. */
+  timeout(c: Client): void {
+    const state = c.blocked;
+    if (state === null) return;
+    this.unblock(c);
+    if (state.onTimeout) state.onTimeout(c);
+    else c.reply.nullArray();
+    c.resume();
+  }
+
+  /** Removes a client from every wait list (it stays unserved). */
+  unblock(c: Client): void {
+    const state = c.blocked;
+    if (state === null) return;
+    if (state.timer !== undefined) clearTimeout(state.timer);
+    const perDb = this.#byKey.get(state.db);
+    for (const key of state.keys) {
+      const list = perDb?.get(key);
+      if (!list) continue;
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) perDb!.delete(key);
+    }
+    c.blocked = null;
+    this.blockedCount--;
+  }
+
+  /** True if some client waits on `key` in `db`. */
+  hasWaiters(db: Db, key: string): boolean {
+    return this.#byKey.get(db)?.has(key) ?? false;
+  }
+
+  /** A key was created or grew: queue the clients waiting on it to be re-run. */
+  keyReady(db: Db, key: string): void {
+    const perDb = this.#byKey.get(db);
+    if (perDb === undefined || !perDb.has(key)) return;
+    const id = db.id + ":" + key;
+    if (this.#readySet.has(id)) return;
+    this.#readySet.add(id);
+    this.#ready.push({ db, key });
+  }
+
+  /** Serves clients blocked on ready keys (after each command, like Redis). */
+  handleReadyKeys(): void {
+    while (this.#ready.length > 0) {
+      const ready = this.#ready;
+      this.#ready = [];
+      this.#readySet.clear();
+      for (const { db, key } of ready) {
+        const waiting = this.#byKey.get(db)?.get(key);
+        if (!waiting) continue;
+        for (const c of [...waiting]) {
+          if (c.blocked === null || c.closed) continue;
+          if (!this.#rerun(c)) continue;
+          // the key may have been consumed entirely; stop when it no longer exists
+          if (db.get(key) === undefined) break;
+        }
+      }
+      this.server.flushPropagation();
+    }
+  }
+
+  /** Re-runs a blocked client's command; returns true if it was served. */
+  #rerun(c: Client): boolean {
+    const state = c.blocked!;
+    const savedDb = c.db;
+    c.db = state.db;
+    c.reprocessing = true;
+    this.#stillBlocked = false;
+    try {
+      call(c, state.spec, state.argv);
+    } finally {
+      c.reprocessing = false;
+    }
+    if (this.#stillBlocked) {
+      c.db = savedDb;
+      return false;
+    }
+    this.unblock(c);
+    c.resume();
+    c.scheduleFlush();
+    return true;
+  }
+
+  /** Forgets a closed client. */
+  clientClosed(c: Client): void {
+    if (c.blocked !== null) this.unblock(c);
+  }
+}

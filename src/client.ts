@@ -1,0 +1,292 @@
+/**
+ * One connection (Redis: networking.c): read loop → parser → dispatcher → reply buffer
+ * → one write per read chunk. Also the per-client state commands use (selected db,
+ * MULTI queue, WATCH, blocking, pub/sub, replication role of the link).
+ */
+import { ProtocolError, RequestParser } from "./resp/parser.ts";
+import { ReplyWriter } from "./resp/writer.ts";
+import type { Db } from "./store/db.ts";
+import type { CommandSpec } from "./commands/table.ts";
+import type { Server } from "./server.ts";
+import { processCommand } from "./dispatch.ts";
+
+/** A queued MULTI command. */
+export interface QueuedCommand {
+  spec: CommandSpec;
+  argv: string[];
+}
+
+/** Why and how a client is blocked (see blocking.ts). */
+export interface BlockState {
+  /** keys (in `db`) whose readiness re-runs the command; empty for WAIT-like blocks */
+  keys: string[];
+  db: Db;
+  /** the command to re-run when a key is ready */
+  spec: CommandSpec;
+  argv: string[];
+  /** timer for the timeout, if any */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** reply on timeout (default: null array) */
+  onTimeout: ((c: Client) => void) | undefined;
+  /** for non-key blocks (WAIT): called to check whether the client can be served */
+  kind: "keys" | "wait" | "pause";
+}
+
+let nextClientId = 1;
+
+/** Allocates a client id (also used for fake clients like the AOF loader). */
+export function allocateClientId(): number {
+  return nextClientId++;
+}
+
+/** A connected client. */
+export class Client {
+  readonly id: number;
+  readonly server: Server;
+  readonly conn: Deno.Conn | null;
+  readonly reply: ReplyWriter;
+  readonly parser: RequestParser;
+  db: Db;
+  name = "";
+  /** address strings for CLIENT LIST */
+  addr = "";
+  laddr = "";
+  createdAt = Date.now();
+  lastInteraction = Date.now();
+  /** the command being executed */
+  spec: CommandSpec | null = null;
+  argv: string[] = [];
+  /** last executed command's full name, for CLIENT LIST cmd= */
+  lastCommand = "NULL";
+  /** authentication: the ACL user name, and whether authenticated */
+  user = "default";
+  authenticated = true;
+  /** MULTI state: null when not in a transaction */
+  multi: QueuedCommand[] | null = null;
+  /** EXECABORT: a command failed to queue */
+  multiError = false;
+  /** WATCHed keys and whether one was touched */
+  watched: Array<{ db: Db; key: string }> = [];
+  dirtyCas = false;
+  /** blocking state */
+  blocked: BlockState | null = null;
+  /** true while a blocked command is being re-run */
+  reprocessing = false;
+  /** flags */
+  isReplica = false;
+  isMaster = false;
+  isMonitor = false;
+  /** pub/sub subscriptions (pubsub.ts owns these) */
+  channels = new Set<string>();
+  patterns = new Set<string>();
+  shardChannels = new Set<string>();
+  /** CLIENT REPLY ON|OFF|SKIP */
+  replyMode: "on" | "off" | "skip" = "on";
+  /** CLIENT NO-EVICT */
+  noEvict = false;
+  /** close once pending replies are written */
+  closeAfterReply = false;
+  closed = false;
+  /** propagation: rewritten argv for this command (null = propagate argv as is) */
+  propagateArgv: string[] | null = null;
+  /** propagation suppressed for this command */
+  preventPropagation = false;
+  /** the current command produced an error reply */
+  commandFailed = false;
+  /** replication offset of this client's last write (WAIT) */
+  woff = 0;
+  /** arbitrary per-module state (replication link, ACL selectors, tracking...) */
+  ext: Record<string, unknown> = {};
+
+  #writing: Promise<void> | null = null;
+  #flushScheduled = false;
+  #closeWaiters: Array<() => void> = [];
+
+  constructor(server: Server, conn: Deno.Conn | null) {
+    this.id = allocateClientId();
+    this.server = server;
+    this.conn = conn;
+    this.reply = new ReplyWriter();
+    this.parser = new RequestParser({
+      maxBulkLen: server.config.num("proto-max-bulk-len"),
+      maxQueryBuffer: server.config.num("client-query-buffer-limit"),
+    });
+    this.db = server.dbs[0];
+    if (conn) {
+      const r = conn.remoteAddr as Deno.NetAddr;
+      const l = conn.localAddr as Deno.NetAddr;
+      this.addr = formatAddr(r);
+      this.laddr = formatAddr(l);
+    }
+  }
+
+  /** Replies with an error, counting it in errorstats (use this, not reply.error). */
+  error(msg: string): void {
+    this.commandFailed = true;
+    this.server.stats.countError(msg);
+    if (this.replyMode === "on") this.reply.error(msg);
+  }
+
+  /**
+   * A write happened to `key`: invalidates WATCH, counts a change for persistence and
+   * propagation, and sends the keyspace notification `event` of class `type`.
+   */
+  modified(key: string, type: string, event: string, db: Db = this.db): void {
+    this.server.keyModified(db, key);
+    this.server.dirty++;
+    this.server.notify(type, event, key, db.id);
+  }
+
+  /** Propagates `argv` instead of the command as received. */
+  rewrite(argv: string[]): void {
+    this.propagateArgv = argv;
+  }
+
+  /** Switches the selected database. */
+  select(db: Db): void {
+    this.db = db;
+  }
+
+  /** Reads, parses and executes commands until the connection ends. */
+  async run(): Promise<void> {
+    const conn = this.conn!;
+    try {
+      for (;;) {
+        const region = this.parser.writable();
+        const n = await conn.read(region);
+        if (n === null) break;
+        this.server.stats.netInputBytes += n;
+        this.parser.commit(n);
+        this.lastInteraction = Date.now();
+        if (this.blocked === null) this.processInput();
+        if (this.reply.len > 0) await this.flush();
+        if (this.closeAfterReply) break;
+      }
+    } catch (e) {
+      if (e instanceof ProtocolError && e.message === "query buffer limit") {
+        this.server.log("warning", `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr}`);
+      } else if (!isConnectionError(e)) {
+        this.server.log("warning", `Client id=${this.id} error: ${(e as Error).stack ?? e}`);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Executes every complete buffered command, unless blocked. */
+  processInput(): void {
+    while (this.blocked === null && !this.closeAfterReply && !this.closed) {
+      let argv: string[] | null;
+      try {
+        argv = this.parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.server.stats.countError("ERR " + e.message);
+        this.reply.error("ERR " + e.message);
+        this.server.log("verbose", `Protocol error (${e.message}) from client: id=${this.id} addr=${this.addr}`);
+        this.closeAfterReply = true;
+        break;
+      }
+      if (argv === null) break;
+      processCommand(this, argv);
+    }
+  }
+
+  /** Called when a blocked client is served or times out: resumes its pipeline. */
+  resume(): void {
+    queueMicrotask(() => {
+      if (this.closed || this.blocked !== null) return;
+      this.processInput();
+      this.scheduleFlush();
+      if (this.closeAfterReply) this.flush().then(() => this.close());
+    });
+  }
+
+  /** Schedules a flush of output produced outside this client's own read loop. */
+  scheduleFlush(): void {
+    if (this.#flushScheduled || this.conn === null) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.flush().catch(() => this.close());
+    });
+  }
+
+  /** Pending output bytes (for output buffer limits and CLIENT LIST omem). */
+  get pendingOutput(): number {
+    return this.reply.len + this.#inFlight;
+  }
+  #inFlight = 0;
+
+  /** Writes all pending output; resolves when it is written. */
+  flush(): Promise<void> {
+    if (this.#writing) return this.#writing;
+    if (this.reply.len === 0 || this.conn === null || this.closed) return Promise.resolve();
+    this.#writing = this.#writeLoop().finally(() => {
+      this.#writing = null;
+    });
+    return this.#writing;
+  }
+
+  async #writeLoop(): Promise<void> {
+    const conn = this.conn!;
+    while (this.reply.len > 0 && !this.closed) {
+      const data = this.reply.take();
+      this.#inFlight = data.length;
+      let off = 0;
+      try {
+        while (off < data.length) {
+          off += await conn.write(off === 0 ? data : data.subarray(off));
+        }
+      } catch (e) {
+        this.#inFlight = 0;
+        this.close();
+        if (!isConnectionError(e)) throw e;
+        return;
+      }
+      this.server.stats.netOutputBytes += data.length;
+      this.#inFlight = 0;
+      this.reply.release(data);
+    }
+  }
+
+  /** Closes the connection and forgets the client everywhere. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.clientClosed(this);
+    try {
+      this.conn?.close();
+    } catch {
+      // already closed by the peer
+    }
+    for (const w of this.#closeWaiters) w();
+  }
+
+  /** Resolves when the client is closed. */
+  closedPromise(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
+  }
+
+  /** Writes pending output then closes (QUIT, CLIENT KILL of self, errors). */
+  async closeAfterFlush(): Promise<void> {
+    await this.flush().catch(() => {});
+    this.close();
+  }
+}
+
+function formatAddr(a: Deno.NetAddr): string {
+  if (!a || a.hostname === undefined) return "";
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/** True for errors that just mean the peer went away. */
+export function isConnectionError(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset ||
+    e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.BadResource ||
+    e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.NotConnected ||
+    e instanceof Deno.errors.Interrupted;
+}

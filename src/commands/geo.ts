@@ -1,0 +1,5 @@
+/** geo commands. */
+import type { CommandSpec } from "./table.ts";
+
+/** The geo command specs. */
+export const commands: CommandSpec[] = [];

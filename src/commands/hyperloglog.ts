@@ -1,0 +1,5 @@
+/** hyperloglog commands. */
+import type { CommandSpec } from "./table.ts";
+
+/** The hyperloglog command specs. */
+export const commands: CommandSpec[] = [];

@@ -1,0 +1,5 @@
+/** keys commands. */
+import type { CommandSpec } from "./table.ts";
+
+/** The keys command specs. */
+export const commands: CommandSpec[] = [];

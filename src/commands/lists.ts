@@ -1,0 +1,5 @@
+/** lists commands. */
+import type { CommandSpec } from "./table.ts";
+
+/** The lists command specs. */
+export const commands: CommandSpec[] = [];

@@ -1,0 +1,5 @@
+/** sets commands. */
+import type { CommandSpec } from "./table.ts";
+
+/** The sets command specs. */
+export const commands: CommandSpec[] = [];

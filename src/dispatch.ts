@@ -1,0 +1,147 @@
+/**
+ * Command dispatch (Redis: processCommand and call in server.c): lookup, the checks in
+ * Redis's order, MULTI queueing, execution with stats, and propagation of writes.
+ */
+import type { Client } from "./client.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import { type CommandSpec, fullName } from "./commands/table.ts";
+import { ERR } from "./errors.ts";
+
+const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+const PUBSUB_ALLOWED = new Set([
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "ping",
+  "quit",
+  "reset",
+]);
+
+/** Resolves argv to a command spec, or replies with Redis's error and returns null. */
+export function lookupCommand(c: Client, argv: string[]): CommandSpec | null {
+  const name = argv[0].toLowerCase();
+  const spec = COMMANDS.get(name);
+  if (spec === undefined) {
+    let args = "";
+    for (let i = 1; i < argv.length && args.length < 128; i++) {
+      args += `'${argv[i].slice(0, 128 - args.length)}' `;
+    }
+    c.error(`ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`);
+    return null;
+  }
+  if (spec.subcommands === undefined) return spec;
+  if (argv.length === 1) {
+    c.error(ERR.wrongArgs(name));
+    return null;
+  }
+  const sub = spec.subcommands.get(argv[1].toLowerCase());
+  if (sub === undefined) {
+    c.error(
+      `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`,
+    );
+    return null;
+  }
+  return sub;
+}
+
+/** Checks arity; replies with the error and returns false when wrong. */
+function arityOk(c: Client, spec: CommandSpec, argc: number): boolean {
+  if ((spec.arity > 0 && spec.arity !== argc) || argc < -spec.arity) {
+    c.error(ERR.wrongArgs(fullName(spec)));
+    return false;
+  }
+  return true;
+}
+
+/** Processes one parsed command from a client. */
+export function processCommand(c: Client, argv: string[]): void {
+  const server = c.server;
+  server.cachedNow = Date.now();
+  const spec = lookupCommand(c, argv);
+  if (spec === null || !arityOk(c, spec, argv.length)) {
+    if (c.multi !== null) c.multiError = true;
+    if (spec !== null) server.stats.rejected(spec);
+    return;
+  }
+  const rejection = checkCommand(c, spec, argv);
+  if (rejection !== null) {
+    c.error(rejection);
+    server.stats.rejected(spec);
+    if (c.multi !== null) c.multiError = true;
+    return;
+  }
+  if (c.multi !== null && !MULTI_CONTROL.has(spec.parent ?? spec.name)) {
+    c.multi.push({ spec, argv });
+    if (c.replyMode === "on") c.reply.simple("QUEUED");
+    return;
+  }
+  call(c, spec, argv);
+  server.afterCommand();
+  if (c.replyMode === "skip" && spec.name !== "client") c.replyMode = "on";
+}
+
+/** Redis's pre-execution checks, in Redis's order; returns an error or null. */
+function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | null {
+  const server = c.server;
+  const flags = spec.flags;
+  if (!c.authenticated && !flags.includes("no_auth")) return ERR.noAuth;
+  if (server.aclCheck !== null) {
+    const denied = server.aclCheck(c, spec, argv);
+    if (denied !== null) return denied;
+  }
+  const isWrite = flags.includes("write");
+  if (
+    server.maxmemoryExceeded !== null && flags.includes("denyoom") && !c.isMaster &&
+    server.maxmemoryExceeded()
+  ) return ERR.oom;
+  if (isWrite && !c.isMaster && server.writeGuard !== null) {
+    const denied = server.writeGuard(c, spec);
+    if (denied !== null) return denied;
+  }
+  if (
+    c.reply.resp === 2 && (c.channels.size + c.patterns.size + c.shardChannels.size) > 0 &&
+    !PUBSUB_ALLOWED.has(spec.name)
+  ) {
+    return `ERR Can't execute '${fullName(spec)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+  }
+  if (server.staleGuard !== null && !flags.includes("stale")) {
+    const denied = server.staleGuard(c, spec);
+    if (denied !== null) return denied;
+  }
+  if (server.loading && !flags.includes("loading")) return ERR.loading;
+  return null;
+}
+
+/**
+ * Executes a command (Redis's call()): runs the handler, records stats and the slow
+ * log, and queues the propagation of a command that changed the dataset.
+ */
+export function call(c: Client, spec: CommandSpec, argv: string[]): void {
+  const server = c.server;
+  const dirtyBefore = server.dirty;
+  c.spec = spec;
+  c.argv = argv;
+  c.propagateArgv = null;
+  c.preventPropagation = false;
+  c.commandFailed = false;
+  if (server.monitors.size > 0 && !spec.flags.includes("skip_monitor")) {
+    server.feedMonitors(c, argv);
+  }
+  server.executing++;
+  const start = performance.now();
+  try {
+    spec.handler(c, argv);
+  } finally {
+    server.executing--;
+  }
+  const usec = Math.round((performance.now() - start) * 1000);
+  c.lastCommand = fullName(spec);
+  server.stats.called(spec, usec, c.commandFailed);
+  if (server.slowlogHook !== null) server.slowlogHook(c, argv, usec);
+  if (server.dirty !== dirtyBefore && !c.preventPropagation) {
+    server.alsoPropagate(c.db.id, c.propagateArgv ?? argv);
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * The server (Redis: server.c): listeners and accept loop, client registry, databases,
+ * the propagation point, cron (active expiry, stats), logging and shutdown. Feature
+ * modules (replication, persistence, pub/sub, ACL) attach through the hooks below.
+ */
+import { Client } from "./client.ts";
+import { Config } from "./config.ts";
+import { Db, type KeyspaceHost } from "./store/db.ts";
+import { Blocking } from "./blocking.ts";
+import { encodeCommand } from "./resp/writer.ts";
+import type { CommandSpec } from "./commands/table.ts";
+import { fullName } from "./commands/table.ts";
+import { binaryToUtf8 } from "./resp/bytes.ts";
+
+/** Receives every propagated command (replication backlog and replicas, AOF). */
+export interface PropagationSink {
+  /** `command` is one RESP-encoded command for database `dbId`. */
+  feed(dbId: number, command: Uint8Array): void;
+}
+
+/** Per-command statistics (INFO commandstats). */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** Server-wide counters (INFO stats, errorstats, commandstats). */
+export class Stats {
+  startTime = Date.now();
+  totalConnections = 0;
+  rejectedConnections = 0;
+  totalCommands = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  expiredKeys = 0;
+  evictedKeys = 0;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+  totalErrorReplies = 0;
+  commands = new Map<CommandSpec, CommandStat>();
+  errors = new Map<string, number>();
+  /** instantaneous ops/sec samples */
+  #opsSamples: number[] = [];
+  #lastOpsCount = 0;
+  #lastOpsTime = performance.now();
+  #lastInput = 0;
+  #lastOutput = 0;
+  #inSamples: number[] = [];
+  #outSamples: number[] = [];
+
+  #stat(spec: CommandSpec): CommandStat {
+    let s = this.commands.get(spec);
+    if (s === undefined) {
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      this.commands.set(spec, s);
+    }
+    return s;
+  }
+
+  /** A command ran. */
+  called(spec: CommandSpec, usec: number, failed: boolean): void {
+    const s = this.#stat(spec);
+    s.calls++;
+    s.usec += usec;
+    if (failed) s.failed++;
+    this.totalCommands++;
+  }
+
+  /** A command was rejected before running. */
+  rejected(spec: CommandSpec): void {
+    this.#stat(spec).rejected++;
+  }
+
+  /** An error reply was sent: counted by its code (the first word). */
+  countError(msg: string): void {
+    this.totalErrorReplies++;
+    const sp = msg.indexOf(" ");
+    const code = sp < 0 ? msg : msg.slice(0, sp);
+    if (this.errors.size >= 128 && !this.errors.has(code)) return;
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  /** Samples instantaneous metrics (called from cron). */
+  sample(): void {
+    const now = performance.now();
+    const dt = (now - this.#lastOpsTime) / 1000;
+    if (dt <= 0) return;
+    const push = (arr: number[], v: number) => {
+      arr.push(v);
+      if (arr.length > 16) arr.shift();
+    };
+    push(this.#opsSamples, (this.totalCommands - this.#lastOpsCount) / dt);
+    push(this.#inSamples, (this.netInputBytes - this.#lastInput) / dt / 1024);
+    push(this.#outSamples, (this.netOutputBytes - this.#lastOutput) / dt / 1024);
+    this.#lastOpsCount = this.totalCommands;
+    this.#lastInput = this.netInputBytes;
+    this.#lastOutput = this.netOutputBytes;
+    this.#lastOpsTime = now;
+  }
+
+  /** instantaneous_ops_per_sec, instantaneous_input_kbps, instantaneous_output_kbps */
+  instantaneous(): { ops: number; inKbps: number; outKbps: number } {
+    const avg = (a: number[]) => a.length === 0 ? 0 : a.reduce((x, y) => x + y, 0) / a.length;
+    return {
+      ops: Math.round(avg(this.#opsSamples)),
+      inKbps: avg(this.#inSamples),
+      outKbps: avg(this.#outSamples),
+    };
+  }
+
+  /** CONFIG RESETSTAT */
+  reset(): void {
+    this.totalConnections = 0;
+    this.rejectedConnections = 0;
+    this.totalCommands = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.expiredKeys = 0;
+    this.evictedKeys = 0;
+    this.keyspaceHits = 0;
+    this.keyspaceMisses = 0;
+    this.totalErrorReplies = 0;
+    this.commands.clear();
+    this.errors.clear();
+  }
+}
+
+const LOG_LEVELS = { debug: 0, verbose: 1, notice: 2, warning: 3 } as const;
+type LogLevel = keyof typeof LOG_LEVELS;
+const LOG_MARKS: Record<LogLevel, string> = { debug: ".", verbose: "-", notice: "*", warning: "#" };
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The Redeno server. */
+export class Server implements KeyspaceHost {
+  readonly config: Config;
+  readonly dbs: Db[];
+  readonly stats = new Stats();
+  readonly blocking: Blocking;
+  readonly clients = new Map<number, Client>();
+  readonly runId = randomHex(40);
+  readonly monitors = new Set<Client>();
+  /** changes since the last save (Redis's server.dirty) */
+  dirty = 0;
+  /** cached unix ms for the running command */
+  cachedNow = Date.now();
+  /** nesting depth of command execution */
+  executing = 0;
+  /** true while EXEC runs its queue (blocking commands do not block) */
+  inExec = false;
+  /** true while loading a dataset (LOADING errors) */
+  loading = false;
+  /** the ports actually listened on */
+  port = 0;
+  readonly listeners: Deno.Listener[] = [];
+  #pendingOps: Array<{ dbId: number; argv: string[] }> = [];
+  #cron: ReturnType<typeof setInterval> | undefined;
+  #shuttingDown = false;
+
+  // ---- hooks for feature modules ----
+  /** propagation sinks: replication, AOF */
+  readonly sinks: PropagationSink[] = [];
+  /** true on a replica: keys are not expired locally */
+  isReplica = false;
+  /** snapshot copy-on-write active (persistence sets it) */
+  cowActive = false;
+  beforeKeyChange: KeyspaceHost["beforeKeyChange"] = undefined;
+  /** ACL permission check: an error string to reject with, or null */
+  aclCheck: ((c: Client, spec: CommandSpec, argv: string[]) => string | null) | null = null;
+  /** write refusals (READONLY, NOREPLICAS, MISCONF): an error string or null */
+  writeGuard: ((c: Client, spec: CommandSpec) => string | null) | null = null;
+  /** stale-data refusal (MASTERDOWN): an error string or null */
+  staleGuard: ((c: Client, spec: CommandSpec) => string | null) | null = null;
+  /** maxmemory check for denyoom commands */
+  maxmemoryExceeded: (() => boolean) | null = null;
+  /** slow log */
+  slowlogHook: ((c: Client, argv: string[], usec: number) => void) | null = null;
+  /** keyspace notifications (pub/sub module replaces this) */
+  notify: (type: string, event: string, key: string, dbId: number) => void = () => {};
+  /** INFO sections contributed by modules: name → text lines ("field:value") */
+  readonly infoSections = new Map<string, () => string[]>();
+  /** periodic work, run every cron tick (100 ms at hz 10) */
+  readonly cronHooks: Array<() => void> = [];
+  /** called when a client disconnects */
+  readonly closeHooks: Array<(c: Client) => void> = [];
+  /** called on shutdown before exiting (persistence saves here); may refuse */
+  readonly shutdownHooks: Array<(opts: ShutdownOptions) => Promise<void>> = [];
+  /** called at start before listening (persistence loads here) */
+  readonly startHooks: Array<() => Promise<void>> = [];
+  /** called after SHUTDOWN completes; main.ts exits the process */
+  onExit: (code: number) => void = () => {};
+
+  constructor(config: Config) {
+    this.config = config;
+    const n = config.num("databases");
+    this.dbs = Array.from({ length: n }, (_, i) => new Db(i, this));
+    this.blocking = new Blocking(this);
+  }
+
+  // ---- KeyspaceHost ----
+  now(): number {
+    return this.executing > 0 ? this.cachedNow : Date.now();
+  }
+
+  keyExpired(db: Db, key: string): void {
+    this.stats.expiredKeys++;
+    this.keyModified(db, key);
+    this.notify("x", "expired", key, db.id);
+    this.alsoPropagate(db.id, ["DEL", key]);
+    if (this.executing === 0) this.flushPropagation();
+  }
+
+  keyModified(db: Db, key: string): void {
+    if (db.watched.size === 0) return;
+    const watchers = db.watched.get(key);
+    if (watchers) for (const w of watchers) w.dirtyCas = true;
+  }
+
+  keyReady(db: Db, key: string): void {
+    if (this.blocking.blockedCount > 0) this.blocking.keyReady(db, key);
+  }
+
+  // ---- propagation ----
+  /** Queues a command for propagation (flushed after the current execution unit). */
+  alsoPropagate(dbId: number, argv: string[]): void {
+    this.#pendingOps.push({ dbId, argv });
+  }
+
+  /** Feeds queued commands to every sink, wrapped in MULTI/EXEC when more than one. */
+  flushPropagation(): void {
+    const ops = this.#pendingOps;
+    if (ops.length === 0) return;
+    this.#pendingOps = [];
+    if (this.sinks.length === 0) return;
+    const wrap = ops.length > 1;
+    if (wrap) this.#feed(ops[0].dbId, ["MULTI"]);
+    for (const op of ops) this.#feed(op.dbId, op.argv);
+    if (wrap) this.#feed(ops[ops.length - 1].dbId, ["EXEC"]);
+  }
+
+  #feed(dbId: number, argv: string[]): void {
+    const bytes = encodeCommand(argv);
+    for (const sink of this.sinks) sink.feed(dbId, bytes);
+  }
+
+  /** Work after each top-level command: serve blocked clients, then propagate. */
+  afterCommand(): void {
+    if (this.blocking.blockedCount > 0) this.blocking.handleReadyKeys();
+    this.flushPropagation();
+  }
+
+  // ---- monitors ----
+  /** Feeds a command to MONITOR clients in Redis's format. */
+  feedMonitors(c: Client, argv: string[]): void {
+    const t = Date.now();
+    const head = `${Math.floor(t / 1000)}.${String((t % 1000) * 1000).padStart(6, "0")} [${c.db.id} ${
+      c.conn === null ? (c.isMaster ? "master" : "lua") : c.addr
+    }]`;
+    const args = argv.map((a) => `"${escapeMonitorArg(a)}"`).join(" ");
+    for (const m of this.monitors) {
+      if (m === c) continue;
+      m.reply.simple(`${head} ${args}`);
+      m.scheduleFlush();
+    }
+  }
+
+  // ---- clients ----
+  /** Registers a connection and runs its client. */
+  acceptConnection(conn: Deno.Conn): void {
+    this.stats.totalConnections++;
+    const maxclients = this.config.num("maxclients");
+    if (this.clients.size >= maxclients) {
+      this.stats.rejectedConnections++;
+      const msg = new TextEncoder().encode("-ERR max number of clients reached\r\n");
+      conn.write(msg).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      });
+      return;
+    }
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+    } catch { /* not TCP */ }
+    const c = new Client(this, conn);
+    const requirePass = this.config.get("requirepass");
+    c.authenticated = requirePass === "" && this.defaultUserNoPass();
+    this.clients.set(c.id, c);
+    c.run();
+  }
+
+  /** Whether a new connection starts authenticated (ACL replaces this). */
+  defaultUserNoPass: () => boolean = () => this.config.get("requirepass") === "";
+
+  /** A client disconnected. */
+  clientClosed(c: Client): void {
+    this.clients.delete(c.id);
+    this.monitors.delete(c);
+    this.blocking.clientClosed(c);
+    for (const w of c.watched) {
+      const set = w.db.watched.get(w.key);
+      if (set) {
+        set.delete(c);
+        if (set.size === 0) w.db.watched.delete(w.key);
+      }
+    }
+    c.watched = [];
+    for (const hook of this.closeHooks) hook(c);
+  }
+
+  // ---- lifecycle ----
+  /** Loads data, starts listening and the cron. */
+  async start(): Promise<void> {
+    this.config.onChange((name, value) => this.#configChanged(name, value));
+    for (const hook of this.startHooks) await hook();
+    this.port = this.config.num("port");
+    if (this.port !== 0) this.#listen();
+    this.#startCron();
+    this.log("notice", `Ready to accept connections tcp on port ${this.port}`);
+  }
+
+  #listen(): void {
+    const binds = this.config.get("bind").split(" ").filter((b) => b !== "");
+    for (const b of binds) {
+      const optional = b.startsWith("-");
+      const hostname = optional ? b.slice(1) : b;
+      try {
+        const listener = Deno.listen({ hostname, port: this.port });
+        this.listeners.push(listener);
+        this.#acceptLoop(listener);
+      } catch (e) {
+        if (optional && !(e instanceof Deno.errors.AddrInUse)) continue;
+        if (optional && this.listeners.length > 0) continue;
+        throw new Error(`Could not create server TCP listening socket ${hostname}:${this.port}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    try {
+      for await (const conn of listener) this.acceptConnection(conn);
+    } catch (e) {
+      if (!this.#shuttingDown && !(e instanceof Deno.errors.BadResource)) {
+        this.log("warning", `Accept loop error: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  #startCron(): void {
+    const hz = Math.max(1, Math.min(500, this.config.num("hz")));
+    this.#cron = setInterval(() => this.#cronTick(), Math.round(1000 / hz));
+  }
+
+  #cronTick(): void {
+    this.cachedNow = Date.now();
+    this.stats.sample();
+    if (!this.isReplica) {
+      const deadline = performance.now() + 25;
+      for (const db of this.dbs) {
+        if (db.volatileCount > 0) db.activeExpireCycle(deadline);
+      }
+    }
+    const idleTimeout = this.config.num("timeout");
+    if (idleTimeout > 0) {
+      const now = Date.now();
+      for (const c of this.clients.values()) {
+        if (
+          !c.isReplica && !c.isMaster && c.blocked === null && c.channels.size === 0 &&
+          c.patterns.size === 0 && now - c.lastInteraction > idleTimeout * 1000
+        ) {
+          this.log("verbose", "Closing idle client");
+          c.close();
+        }
+      }
+    }
+    for (const hook of this.cronHooks) hook();
+    this.flushPropagation();
+  }
+
+  #configChanged(name: string, value: string): void {
+    if (name === "hz" && this.#cron !== undefined) {
+      clearInterval(this.#cron);
+      this.#startCron();
+    }
+    if (name === "proto-max-bulk-len" || name === "client-query-buffer-limit") {
+      for (const c of this.clients.values()) {
+        c.parser.limits.maxBulkLen = this.config.num("proto-max-bulk-len");
+        c.parser.limits.maxQueryBuffer = this.config.num("client-query-buffer-limit");
+      }
+    }
+    void value;
+  }
+
+  /**
+   * Shuts down: runs shutdown hooks (which may throw to refuse, e.g. a failed save),
+   * closes listeners and clients, and stops timers.
+   */
+  async shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    if (this.#shuttingDown) return;
+    for (const hook of this.shutdownHooks) await hook(opts);
+    this.#shuttingDown = true;
+    this.log("warning", "Redis is now ready to exit, bye bye...");
+    this.stop();
+  }
+
+  /** Stops everything without saving (tests, and the end of shutdown). */
+  stop(): void {
+    this.#shuttingDown = true;
+    if (this.#cron !== undefined) clearInterval(this.#cron);
+    this.#cron = undefined;
+    for (const l of this.listeners) {
+      try {
+        l.close();
+      } catch { /* closed */ }
+    }
+    this.listeners.length = 0;
+    for (const c of [...this.clients.values()]) c.close();
+    for (const hook of this.stopHooks) hook();
+  }
+
+  /** called by stop(): modules release timers and sockets */
+  readonly stopHooks: Array<() => void> = [];
+
+  /** True once shutdown started. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Logs a line in Redis's format when `level` passes loglevel. */
+  log(level: LogLevel, message: string): void {
+    const min = LOG_LEVELS[this.config.get("loglevel") as LogLevel] ?? 2;
+    if (LOG_LEVELS[level] < min) return;
+    const d = new Date();
+    const stamp = `${String(d.getDate()).padStart(2, "0")} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${
+      String(d.getHours()).padStart(2, "0")
+    }:${String(d.getMinutes()).padStart(2, "0")}:${String(d.getSeconds()).padStart(2, "0")}.${
+      String(d.getMilliseconds()).padStart(3, "0")
+    }`;
+    const role = this.isReplica ? "S" : "M";
+    const line = `${Deno.pid}:${role} ${stamp} ${LOG_MARKS[level]} ${message}\n`;
+    const file = this.config.get("logfile");
+    if (file === "") {
+      Deno.stdout.writeSync(new TextEncoder().encode(line));
+    } else {
+      try {
+        Deno.writeTextFileSync(file, line, { append: true });
+      } catch { /* unwritable log file: nothing sensible to do */ }
+    }
+  }
+
+  /** Full name of a command, for logs. */
+  commandName(spec: CommandSpec): string {
+    return fullName(spec);
+  }
+}
+
+/** SHUTDOWN options. */
+export interface ShutdownOptions {
+  save?: boolean;
+  nosave?: boolean;
+  now?: boolean;
+  force?: boolean;
+}
+
+/** Random lowercase hex string (run ids, replids). */
+export function randomHex(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(n / 2)));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, n);
+}
+
+function escapeMonitorArg(a: string): string {
+  let out = "";
+  for (let i = 0; i < a.length; i++) {
+    const ch = a.charCodeAt(i);
+    const c = a[i];
+    if (c === "\\" || c === '"') out += "\\" + c;
+    else if (c === "\n") out += "\\n";
+    else if (c === "\r") out += "\\r";
+    else if (c === "\t") out += "\\t";
+    else if (c === "\x07") out += "\\a";
+    else if (c === "\b") out += "\\b";
+    else if (ch < 32 || ch > 126) out += "\\x" + ch.toString(16).padStart(2, "0");
+    else out += c;
+  }
+  return out;
+}
+
+/** Utility for log lines: a binary string shown as text. */
+export function showKey(key: string): string {
+  return binaryToUtf8(key);
+}

@@ -1,0 +1,89 @@
+/** Building a configured server from redis-server style arguments. */
+import {
+  applyDirectives,
+  argvToConfigText,
+  Config,
+  ConfigError,
+  type Directive,
+  parseConfigText,
+} from "./config.ts";
+import { Server } from "./server.ts";
+import { installModules } from "./modules.ts";
+
+const VERSION = "7.0.15";
+
+/** Reads the config file (with `include`s) and argv overrides into a Config. */
+export function configFromArgs(args: string[]): Config {
+  const { file, text } = argvToConfigText(args);
+  const config = new Config();
+  const directives: Directive[] = [];
+  if (file !== null) {
+    const path = file === "-" ? "/dev/stdin" : file;
+    directives.push(...readConfigFile(path, 0));
+    config.file = file === "-" ? null : file;
+  }
+  directives.push(...parseConfigText(text));
+  applyDirectives(config, directives);
+  return config;
+}
+
+function readConfigFile(path: string, depth: number): Directive[] {
+  if (depth > 10) throw new ConfigError("too many nested includes");
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+  }
+  const out: Directive[] = [];
+  for (const d of parseConfigText(text)) {
+    if (d.name === "include") {
+      for (const inc of d.args) out.push(...readConfigFile(inc, depth + 1));
+    } else out.push(d);
+  }
+  return out;
+}
+
+/** Creates a server with every module installed (not started). */
+export function createServer(config: Config): Server {
+  const server = new Server(config);
+  installModules(server);
+  return server;
+}
+
+/** Parses args, starts a server, exits non-zero with a clear message on bad config. */
+export async function startFromArgs(args: string[]): Promise<Server> {
+  if (args[0] === "-v" || args[0] === "--version") {
+    console.log(`Redeno server v=${VERSION} (Redis ${VERSION} compatible)`);
+    Deno.exit(0);
+  }
+  let config: Config;
+  try {
+    config = configFromArgs(args);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`\n*** FATAL CONFIG FILE ERROR (Redeno ${VERSION}) ***\n${e.message}`);
+    Deno.exit(1);
+  }
+  const server = createServer(config);
+  server.onExit = (code) => Deno.exit(code);
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(sig, () => {
+      server.log("warning", `Received ${sig} scheduling shutdown...`);
+      server.shutdown({}).then(
+        () => Deno.exit(0),
+        (e) => server.log("warning", `Shutdown refused: ${(e as Error).message}`),
+      );
+    });
+  }
+  try {
+    await server.start();
+  } catch (e) {
+    console.error(`Redeno could not start: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  return server;
+}
+
+/** The version Redeno reports (redis_version in INFO). */
+export const REDIS_VERSION = VERSION;
