@@ -66,7 +66,7 @@ export class Client {
   /** EXECABORT: a command failed to queue */
   multiError = false;
   /** WATCHed keys and whether one was touched */
-  watched: Array<{ db: Db; key: string }> = [];
+  watched: Array<{ db: Db; key: string; expired?: boolean }> = [];
   dirtyCas = false;
   /** blocking state */
   blocked: BlockState | null = null;
@@ -80,8 +80,13 @@ export class Client {
   channels = new Set<string>();
   patterns = new Set<string>();
   shardChannels = new Set<string>();
-  /** CLIENT REPLY ON|OFF|SKIP */
-  replyMode: "on" | "off" | "skip" = "on";
+  /**
+   * CLIENT REPLY ON|OFF|SKIP: "skip-next" is set by CLIENT REPLY SKIP and becomes
+   * "skip" for the next command, whose replies are dropped (dispatch does it).
+   */
+  replyMode: "on" | "off" | "skip" | "skip-next" = "on";
+  /** descriptor-like number for CLIENT LIST (-1 for fake clients) */
+  readonly fd: number;
   /** CLIENT NO-EVICT */
   noEvict = false;
   /** close once pending replies are written */
@@ -112,6 +117,7 @@ export class Client {
       maxQueryBuffer: server.config.num("client-query-buffer-limit"),
     });
     this.db = server.dbs[0];
+    this.fd = conn === null ? -1 : server.allocateFd();
     if (conn) {
       const r = conn.remoteAddr as Deno.NetAddr;
       const l = conn.localAddr as Deno.NetAddr;
@@ -124,7 +130,7 @@ export class Client {
   error(msg: string): void {
     this.commandFailed = true;
     this.server.stats.countError(msg);
-    if (this.replyMode === "on") this.reply.error(msg);
+    this.reply.error(msg);
   }
 
   /**
@@ -156,6 +162,7 @@ export class Client {
         const n = await conn.read(region);
         if (n === null) break;
         this.server.stats.netInputBytes += n;
+        this.server.stats.totalReads++;
         this.parser.commit(n);
         this.lastInteraction = Date.now();
         if (this.blocked === null) this.processInput();
@@ -164,7 +171,10 @@ export class Client {
       }
     } catch (e) {
       if (e instanceof ProtocolError && e.message === "query buffer limit") {
-        this.server.log("warning", `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr}`);
+        this.server.log(
+          "warning",
+          `Closing client that reached max query buffer length: id=${this.id} addr=${this.addr}`,
+        );
       } else if (!isConnectionError(e)) {
         this.server.log("warning", `Client id=${this.id} error: ${(e as Error).stack ?? e}`);
       }
@@ -183,13 +193,23 @@ export class Client {
         if (!(e instanceof ProtocolError)) throw e;
         this.server.stats.countError("ERR " + e.message);
         this.reply.error("ERR " + e.message);
-        this.server.log("verbose", `Protocol error (${e.message}) from client: id=${this.id} addr=${this.addr}`);
+        this.server.log(
+          "verbose",
+          `Protocol error (${e.message}) from client: id=${this.id} addr=${this.addr}`,
+        );
         this.closeAfterReply = true;
         break;
       }
       if (argv === null) break;
       processCommand(this, argv);
     }
+  }
+
+  /** Runs a command held by CLIENT PAUSE, then resumes the client's pipeline. */
+  rerunPostponed(argv: string[]): void {
+    processCommand(this, argv);
+    this.scheduleFlush();
+    this.resume();
   }
 
   /** Called when a blocked client is served or times out: resumes its pipeline. */
@@ -245,6 +265,7 @@ export class Client {
         return;
       }
       this.server.stats.netOutputBytes += data.length;
+      this.server.stats.totalWrites++;
       this.#inFlight = 0;
       this.reply.release(data);
     }

@@ -34,6 +34,8 @@ export function lookupCommand(c: Client, argv: string[]): CommandSpec | null {
   }
   if (spec.subcommands === undefined) return spec;
   if (argv.length === 1) {
+    // a container that also runs without a subcommand (COMMAND)
+    if (spec.arity === -1) return spec;
     c.error(ERR.wrongArgs(name));
     return null;
   }
@@ -58,6 +60,37 @@ function arityOk(c: Client, spec: CommandSpec, argc: number): boolean {
 
 /** Processes one parsed command from a client. */
 export function processCommand(c: Client, argv: string[]): void {
+  const mark = c.reply.len;
+  dispatchCommand(c, argv);
+  if (c.replyMode !== "on") applyReplyMode(c, mark);
+}
+
+/** CLIENT REPLY OFF / SKIP: drops the replies the command just produced. */
+function applyReplyMode(c: Client, mark: number): void {
+  const mode = c.replyMode;
+  if (mode === "skip-next") {
+    c.replyMode = "skip";
+    return;
+  }
+  if (c.reply.len > mark) c.reply.len = mark;
+  if (mode === "skip") c.replyMode = "on";
+}
+
+/** Whether CLIENT PAUSE holds this command (Redis: the postpone check of processCommand). */
+function pausedFor(c: Client, spec: CommandSpec): boolean {
+  const pause = c.server.pause!;
+  if (c.isReplica || c.isMaster || c.conn === null) return false;
+  if (!pause.writeOnly) return true;
+  if (mayReplicate(spec)) return true;
+  if (spec.name === "exec" && c.multi !== null) return c.multi.some((q) => mayReplicate(q.spec));
+  return false;
+}
+
+function mayReplicate(spec: CommandSpec): boolean {
+  return spec.flags.includes("write") || spec.flags.includes("may_replicate");
+}
+
+function dispatchCommand(c: Client, argv: string[]): void {
   const server = c.server;
   server.cachedNow = Date.now();
   const spec = lookupCommand(c, argv);
@@ -73,20 +106,31 @@ export function processCommand(c: Client, argv: string[]): void {
     if (c.multi !== null) c.multiError = true;
     return;
   }
-  if (c.multi !== null && !MULTI_CONTROL.has(spec.parent ?? spec.name)) {
-    c.multi.push({ spec, argv });
-    if (c.replyMode === "on") c.reply.simple("QUEUED");
+  if (server.pause !== null && pausedFor(c, spec)) {
+    c.spec = spec;
+    c.argv = argv;
+    server.postpone(c);
     return;
   }
+  if (c.multi !== null && !MULTI_CONTROL.has(spec.parent ?? spec.name)) {
+    c.multi.push({ spec, argv });
+    c.reply.simple("QUEUED");
+    return;
+  }
+  const replOffset = server.replOffset;
   call(c, spec, argv);
   server.afterCommand();
-  if (c.replyMode === "skip" && spec.name !== "client") c.replyMode = "on";
+  // WAIT waits for the offset right after this client's last propagated write
+  if (server.replOffset !== replOffset) c.woff = server.replOffset;
 }
 
 /** Redis's pre-execution checks, in Redis's order; returns an error or null. */
 function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | null {
   const server = c.server;
   const flags = spec.flags;
+  if (c.multi !== null && flags.includes("no_multi")) {
+    return "ERR Command not allowed inside a transaction";
+  }
   if (!c.authenticated && !flags.includes("no_auth")) return ERR.noAuth;
   if (server.aclCheck !== null) {
     const denied = server.aclCheck(c, spec, argv);
@@ -105,7 +149,9 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
     c.reply.resp === 2 && (c.channels.size + c.patterns.size + c.shardChannels.size) > 0 &&
     !PUBSUB_ALLOWED.has(spec.name)
   ) {
-    return `ERR Can't execute '${fullName(spec)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    return `ERR Can't execute '${
+      fullName(spec)
+    }': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (server.staleGuard !== null && !flags.includes("stale")) {
     const denied = server.staleGuard(c, spec);

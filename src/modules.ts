@@ -3,8 +3,13 @@
  * through its hooks. One line per module keeps the picture of what is installed here.
  */
 import type { Server } from "./server.ts";
+import { installServerCore } from "./commands/server.ts";
+import { installAcl } from "./acl_state.ts";
+import { installPersistence } from "./persistence/mod.ts";
 
 /** Installs every feature module on a new server. */
 export function installModules(server: Server): void {
-  void server;
+  installServerCore(server);
+  installAcl(server);
+  installPersistence(server);
 }

@@ -24,6 +24,8 @@ export interface CommandStat {
   usec: number;
   rejected: number;
   failed: number;
+  /** calls per latency bucket: bucket i counts durations below 2^i µs (INFO latencystats) */
+  histogram?: Uint32Array;
 }
 
 /** Server-wide counters (INFO stats, errorstats, commandstats). */
@@ -39,6 +41,13 @@ export class Stats {
   keyspaceHits = 0;
   keyspaceMisses = 0;
   totalErrorReplies = 0;
+  /** socket reads and writes (total_reads_processed, total_writes_processed) */
+  totalReads = 0;
+  totalWrites = 0;
+  /** INFO stats sync_full / sync_partial_ok / sync_partial_err (replication counts them) */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
   commands = new Map<CommandSpec, CommandStat>();
   errors = new Map<string, number>();
   /** instantaneous ops/sec samples */
@@ -64,6 +73,8 @@ export class Stats {
     const s = this.#stat(spec);
     s.calls++;
     s.usec += usec;
+    const h = s.histogram ??= new Uint32Array(33);
+    h[usec <= 0 ? 0 : 32 - Math.clz32(usec)]++;
     if (failed) s.failed++;
     this.totalCommands++;
   }
@@ -122,6 +133,11 @@ export class Stats {
     this.keyspaceHits = 0;
     this.keyspaceMisses = 0;
     this.totalErrorReplies = 0;
+    this.totalReads = 0;
+    this.totalWrites = 0;
+    this.syncFull = 0;
+    this.syncPartialOk = 0;
+    this.syncPartialErr = 0;
     this.commands.clear();
     this.errors.clear();
   }
@@ -143,6 +159,8 @@ export class Server implements KeyspaceHost {
   readonly monitors = new Set<Client>();
   /** changes since the last save (Redis's server.dirty) */
   dirty = 0;
+  /** master_repl_offset: bytes fed to the replication stream (replication keeps it) */
+  replOffset = 0;
   /** cached unix ms for the running command */
   cachedNow = Date.now();
   /** nesting depth of command execution */
@@ -151,6 +169,10 @@ export class Server implements KeyspaceHost {
   inExec = false;
   /** true while loading a dataset (LOADING errors) */
   loading = false;
+  /** unix ms of the last successful save (LASTSAVE; persistence updates it) */
+  lastSave = Date.now();
+  /** DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively */
+  activeExpireEnabled = true;
   /** the ports actually listened on */
   port = 0;
   readonly listeners: Deno.Listener[] = [];
@@ -214,7 +236,7 @@ export class Server implements KeyspaceHost {
   keyModified(db: Db, key: string): void {
     if (db.watched.size === 0) return;
     const watchers = db.watched.get(key);
-    if (watchers) for (const w of watchers) w.dirtyCas = true;
+    if (watchers) { for (const w of watchers) w.dirtyCas = true; }
   }
 
   keyReady(db: Db, key: string): void {
@@ -254,9 +276,9 @@ export class Server implements KeyspaceHost {
   /** Feeds a command to MONITOR clients in Redis's format. */
   feedMonitors(c: Client, argv: string[]): void {
     const t = Date.now();
-    const head = `${Math.floor(t / 1000)}.${String((t % 1000) * 1000).padStart(6, "0")} [${c.db.id} ${
-      c.conn === null ? (c.isMaster ? "master" : "lua") : c.addr
-    }]`;
+    const head = `${Math.floor(t / 1000)}.${
+      String((t % 1000) * 1000).padStart(6, "0")
+    } [${c.db.id} ${c.conn === null ? (c.isMaster ? "master" : "lua") : c.addr}]`;
     const args = argv.map((a) => `"${escapeMonitorArg(a)}"`).join(" ");
     for (const m of this.monitors) {
       if (m === c) continue;
@@ -284,8 +306,7 @@ export class Server implements KeyspaceHost {
       (conn as Deno.TcpConn).setNoDelay(true);
     } catch { /* not TCP */ }
     const c = new Client(this, conn);
-    const requirePass = this.config.get("requirepass");
-    c.authenticated = requirePass === "" && this.defaultUserNoPass();
+    c.authenticated = this.defaultUserNoPass();
     this.clients.set(c.id, c);
     c.run();
   }
@@ -293,11 +314,25 @@ export class Server implements KeyspaceHost {
   /** Whether a new connection starts authenticated (ACL replaces this). */
   defaultUserNoPass: () => boolean = () => this.config.get("requirepass") === "";
 
-  /** A client disconnected. */
-  clientClosed(c: Client): void {
-    this.clients.delete(c.id);
-    this.monitors.delete(c);
-    this.blocking.clientClosed(c);
+  /**
+   * Checks a user name and password (HELLO AUTH, AUTH): an error reply or null when
+   * they are valid. The default checks `requirepass` for the default user; the ACL
+   * module replaces it.
+   */
+  authenticate: (user: string, pass: string) => string | null = (user, pass) => {
+    const requirePass = this.config.get("requirepass");
+    if (user === "default" && (requirePass === "" || pass === requirePass)) return null;
+    return "WRONGPASS invalid username-password pair or user is disabled.";
+  };
+
+  /** Whether an ACL user exists (CLIENT KILL USER); the ACL module replaces it. */
+  userExists: (name: string) => boolean = (name) => name === "default";
+
+  /** called by RESET (modules drop per-client state: subscriptions, tracking...) */
+  readonly resetHooks: Array<(c: Client) => void> = [];
+
+  /** Forgets every key the client WATCHes (UNWATCH, EXEC, RESET, disconnect). */
+  unwatchAll(c: Client): void {
     for (const w of c.watched) {
       const set = w.db.watched.get(w.key);
       if (set) {
@@ -306,6 +341,68 @@ export class Server implements KeyspaceHost {
       }
     }
     c.watched = [];
+    c.dirtyCas = false;
+  }
+
+  // ---- CLIENT PAUSE ----
+  /** the active pause: until when (unix ms) and whether only writes are paused */
+  pause: { until: number; writeOnly: boolean } | null = null;
+  #pauseTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #postponed: Client[] = [];
+
+  /** CLIENT PAUSE: postpones commands (all, or writes only) for `ms` milliseconds. */
+  pauseClients(ms: number, writeOnly: boolean): void {
+    const until = Date.now() + ms;
+    // a pause only ever extends the current one, or makes it stricter (ALL wins)
+    if (this.pause !== null) {
+      writeOnly = writeOnly && this.pause.writeOnly;
+      if (this.pause.until > until) {
+        this.pause.writeOnly = writeOnly;
+        return;
+      }
+    }
+    this.pause = { until, writeOnly };
+    if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = setTimeout(() => this.unpauseClients(), ms);
+  }
+
+  /** Holds a client's command until the pause ends (called by dispatch). */
+  postpone(c: Client): void {
+    this.blocking.block(c, { keys: [], timeoutMs: 0, kind: "pause" });
+    this.#postponed.push(c);
+  }
+
+  /** Ends a pause and runs the postponed commands in arrival order. */
+  unpauseClients(): void {
+    if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
+    this.pause = null;
+    const waiting = this.#postponed.splice(0);
+    for (const c of waiting) {
+      const state = c.blocked;
+      if (c.closed || state === null || state.kind !== "pause") continue;
+      this.blocking.unblock(c);
+      c.rerunPostponed(state.argv);
+    }
+  }
+
+  #fdsInUse = new Set<number>();
+
+  /** The lowest free descriptor-like number, for CLIENT LIST fd= (Deno hides real fds). */
+  allocateFd(): number {
+    let fd = 8;
+    while (this.#fdsInUse.has(fd)) fd++;
+    this.#fdsInUse.add(fd);
+    return fd;
+  }
+
+  /** A client disconnected. */
+  clientClosed(c: Client): void {
+    this.clients.delete(c.id);
+    this.#fdsInUse.delete(c.fd);
+    this.monitors.delete(c);
+    this.blocking.clientClosed(c);
+    this.unwatchAll(c);
     for (const hook of this.closeHooks) hook(c);
   }
 
@@ -320,6 +417,18 @@ export class Server implements KeyspaceHost {
     this.log("notice", `Ready to accept connections tcp on port ${this.port}`);
   }
 
+  /** Listens again after CONFIG SET port / bind; throws when an address is unavailable. */
+  rebind(): void {
+    const old = this.listeners.splice(0);
+    for (const l of old) {
+      try {
+        l.close();
+      } catch { /* closed */ }
+    }
+    this.port = this.config.num("port");
+    if (this.port !== 0) this.#listen();
+  }
+
   #listen(): void {
     const binds = this.config.get("bind").split(" ").filter((b) => b !== "");
     for (const b of binds) {
@@ -332,7 +441,12 @@ export class Server implements KeyspaceHost {
       } catch (e) {
         if (optional && !(e instanceof Deno.errors.AddrInUse)) continue;
         if (optional && this.listeners.length > 0) continue;
-        throw new Error(`Could not create server TCP listening socket ${hostname}:${this.port}: ${(e as Error).message}`);
+        for (const l of this.listeners.splice(0)) l.close();
+        throw new Error(
+          `Could not create server TCP listening socket ${hostname}:${this.port}: ${
+            (e as Error).message
+          }`,
+        );
       }
     }
   }
@@ -341,7 +455,8 @@ export class Server implements KeyspaceHost {
     try {
       for await (const conn of listener) this.acceptConnection(conn);
     } catch (e) {
-      if (!this.#shuttingDown && !(e instanceof Deno.errors.BadResource)) {
+      const closed = !this.listeners.includes(listener);
+      if (!this.#shuttingDown && !closed && !(e instanceof Deno.errors.BadResource)) {
         this.log("warning", `Accept loop error: ${(e as Error).message}`);
       }
     }
@@ -358,7 +473,10 @@ export class Server implements KeyspaceHost {
     if (!this.isReplica) {
       const deadline = performance.now() + 25;
       for (const db of this.dbs) {
-        if (db.volatileCount > 0) db.activeExpireCycle(deadline);
+        // like Redis, keys do not expire actively while clients are paused
+        if (db.volatileCount > 0 && this.pause === null && this.activeExpireEnabled) {
+          db.activeExpireCycle(deadline);
+        }
       }
     }
     const idleTimeout = this.config.num("timeout");
@@ -409,6 +527,8 @@ export class Server implements KeyspaceHost {
     this.#shuttingDown = true;
     if (this.#cron !== undefined) clearInterval(this.#cron);
     this.#cron = undefined;
+    if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
     for (const l of this.listeners) {
       try {
         l.close();
@@ -432,11 +552,11 @@ export class Server implements KeyspaceHost {
     const min = LOG_LEVELS[this.config.get("loglevel") as LogLevel] ?? 2;
     if (LOG_LEVELS[level] < min) return;
     const d = new Date();
-    const stamp = `${String(d.getDate()).padStart(2, "0")} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${
-      String(d.getHours()).padStart(2, "0")
-    }:${String(d.getMinutes()).padStart(2, "0")}:${String(d.getSeconds()).padStart(2, "0")}.${
-      String(d.getMilliseconds()).padStart(3, "0")
-    }`;
+    const stamp = `${String(d.getDate()).padStart(2, "0")} ${
+      MONTHS[d.getMonth()]
+    } ${d.getFullYear()} ${String(d.getHours()).padStart(2, "0")}:${
+      String(d.getMinutes()).padStart(2, "0")
+    }:${String(d.getSeconds()).padStart(2, "0")}.${String(d.getMilliseconds()).padStart(3, "0")}`;
     const role = this.isReplica ? "S" : "M";
     const line = `${Deno.pid}:${role} ${stamp} ${LOG_MARKS[level]} ${message}\n`;
     const file = this.config.get("logfile");

@@ -9,8 +9,9 @@ import {
 } from "./config.ts";
 import { Server } from "./server.ts";
 import { installModules } from "./modules.ts";
+import { userDirective } from "./acl_state.ts";
 
-const VERSION = "7.0.15";
+import { REDIS_VERSION as VERSION } from "./version.ts";
 
 /** Reads the config file (with `include`s) and argv overrides into a Config. */
 export function configFromArgs(args: string[]): Config {
@@ -23,7 +24,7 @@ export function configFromArgs(args: string[]): Config {
     config.file = file === "-" ? null : file;
   }
   directives.push(...parseConfigText(text));
-  applyDirectives(config, directives);
+  applyDirectives(config, directives, (d) => userDirective(config, d));
   return config;
 }
 
@@ -86,4 +87,4 @@ export async function startFromArgs(args: string[]): Promise<Server> {
 }
 
 /** The version Redeno reports (redis_version in INFO). */
-export const REDIS_VERSION = VERSION;
+export { REDIS_VERSION } from "./version.ts";
