@@ -1,5 +1,758 @@
-/** zsets commands. */
-import type { CommandSpec } from "./table.ts";
+/**
+ * Sorted set commands (Redis: t_zset.c): adds, scores, ranks, ranges by rank, score
+ * and lex, removals, pops (blocking ones wait through server.blocking and propagate
+ * as ZPOPMIN/ZPOPMAX), set algebra, random members and ZSCAN.
+ */
+import type { Client } from "../client.ts";
+import { cmd, type CommandSpec } from "./table.ts";
+import { ERR } from "../errors.ts";
+import { lexLteMax, scoreLteMax, type ZNode, ZSetValue } from "../store/zset.ts";
+import { SetValue } from "../store/set.ts";
+import { globMatch } from "../store/glob.ts";
+import { parseTimeoutSeconds } from "../blocking.ts";
+import { formatDouble17g } from "../resp/bytes.ts";
+import {
+  doubleArg,
+  longArg,
+  parseCursor,
+  parseLexRange,
+  parseScanOptions,
+  parseScoreRange,
+  replyNodes,
+  replyScan,
+  zsetLimits,
+} from "./zset_args.ts";
+import { zaddCommand, zrangeGeneric } from "./zset_range.ts";
 
-/** The zsets command specs. */
-export const commands: CommandSpec[] = [];
+const LONG_MAX = 9223372036854775807;
+
+/** The zset at `key` for reading: undefined if missing, null after a WRONGTYPE reply. */
+export function readZset(c: Client, key: string): ZSetValue | undefined | null {
+  const v = c.db.get(key);
+  if (v === undefined) return undefined;
+  if (!(v instanceof ZSetValue)) {
+    c.error(ERR.wrongType);
+    return null;
+  }
+  return v;
+}
+
+/** The zset at `key` about to change: undefined if missing, null after WRONGTYPE. */
+export function writeZset(c: Client, key: string): ZSetValue | undefined | null {
+  const e = c.db.lookupWrite(key);
+  if (e === undefined) return undefined;
+  if (!(e.value instanceof ZSetValue)) {
+    c.error(ERR.wrongType);
+    return null;
+  }
+  return e.value;
+}
+
+/** Deletes an emptied zset with the "del" notification; true if it was deleted. */
+export function deleteIfEmpty(c: Client, key: string, z: ZSetValue): boolean {
+  if (z.size !== 0) return false;
+  c.db.deleteEntry(key);
+  c.server.notify("g", "del", key, c.db.id);
+  return true;
+}
+
+function zincrby(c: Client, argv: string[]): void {
+  zaddCommand(c, ["zadd", argv[1], "incr", argv[2], argv[3]]);
+}
+
+function zscore(c: Client, argv: string[]): void {
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  const s = z?.score(argv[2]);
+  if (s === undefined) c.reply.nil();
+  else c.reply.double(s);
+}
+
+function zmscore(c: Client, argv: string[]): void {
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  c.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const s = z?.score(argv[i]);
+    if (s === undefined) c.reply.nil();
+    else c.reply.double(s);
+  }
+}
+
+function zcard(c: Client, argv: string[]): void {
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  c.reply.int(z?.size ?? 0);
+}
+
+function zcount(c: Client, argv: string[]): void {
+  const range = parseScoreRange(argv[2], argv[3]);
+  if (range === null) return c.error(ERR.minMaxNotFloat);
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  c.reply.int(z === undefined ? 0 : z.countInScoreRange(range));
+}
+
+function zlexcount(c: Client, argv: string[]): void {
+  const range = parseLexRange(argv[2], argv[3]);
+  if (range === null) return c.error("ERR min or max not valid string range item");
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  c.reply.int(z === undefined ? 0 : z.countInLexRange(range));
+}
+
+function zrankGeneric(c: Client, argv: string[], reverse: boolean): void {
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  const r = z?.rank(argv[2]);
+  if (r === undefined) c.reply.nil();
+  else c.reply.int(reverse ? z!.size - 1 - r : r);
+}
+
+function zrem(c: Client, argv: string[]): void {
+  const key = argv[1];
+  const z = writeZset(c, key);
+  if (z === null) return;
+  if (z === undefined) return c.reply.int(0);
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (z.remove(argv[i])) deleted++;
+    if (z.size === 0) break;
+  }
+  if (deleted > 0) {
+    c.modified(key, "z", "zrem");
+    deleteIfEmpty(c, key, z);
+  }
+  c.reply.int(deleted);
+}
+
+function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "lex"): void {
+  const key = argv[1];
+  let start = 0;
+  let end = 0;
+  let score = null;
+  let lex = null;
+  if (kind === "rank") {
+    const a = longArg(c, argv[2]);
+    if (a === null) return;
+    const b = longArg(c, argv[3]);
+    if (b === null) return;
+    start = a;
+    end = b;
+  } else if (kind === "score") {
+    score = parseScoreRange(argv[2], argv[3]);
+    if (score === null) return c.error(ERR.minMaxNotFloat);
+  } else {
+    lex = parseLexRange(argv[2], argv[3]);
+    if (lex === null) return c.error("ERR min or max not valid string range item");
+  }
+  const z = writeZset(c, key);
+  if (z === null) return;
+  if (z === undefined) return c.reply.int(0);
+  const doomed: ZNode[] = [];
+  if (kind === "rank") {
+    const llen = z.size;
+    if (start < 0) start += llen;
+    if (end < 0) end += llen;
+    if (start < 0) start = 0;
+    if (start > end || start >= llen) return c.reply.int(0);
+    if (end >= llen) end = llen - 1;
+    let n = z.byRank(start);
+    for (let i = start; i <= end && n !== null; i++, n = n.next[0]) doomed.push(n);
+  } else if (score !== null) {
+    for (let n = z.firstInScoreRange(score); n !== null && scoreLteMax(n.score, score);) {
+      doomed.push(n);
+      n = n.next[0];
+    }
+  } else if (lex !== null) {
+    for (let n = z.firstInLexRange(lex); n !== null && lexLteMax(n.member, lex);) {
+      doomed.push(n);
+      n = n.next[0];
+    }
+  }
+  for (const n of doomed) z.removeNode(n);
+  if (doomed.length > 0) {
+    c.modified(key, "z", "zremrangeby" + kind);
+    deleteIfEmpty(c, key, z);
+  }
+  c.reply.int(doomed.length);
+}
+
+/**
+ * Redis's genericZpopCommand: pops from the first non-empty key of `keys`.
+ * `count` -1 is the plain single pop. Returns true if something was popped.
+ */
+function zpopGeneric(
+  c: Client,
+  keys: string[],
+  max: boolean,
+  opts: { emitKey: boolean; count: number; nested: boolean; nilWhenEmpty: boolean },
+): string | null {
+  let z: ZSetValue | undefined;
+  let key = "";
+  for (const k of keys) {
+    const v = writeZset(c, k);
+    if (v === null) return null;
+    if (v === undefined) continue;
+    z = v;
+    key = k;
+    break;
+  }
+  const r = c.reply;
+  if (z === undefined) {
+    if (opts.nilWhenEmpty) r.nullArray();
+    else r.array(0);
+    return null;
+  }
+  if (opts.count === 0) {
+    r.array(0);
+    return null;
+  }
+  const count = opts.count === -1 ? 1 : opts.count;
+  const n = Math.min(count, z.size);
+  if (!opts.nested && !opts.emitKey) r.array(n * 2);
+  else if (opts.nested && !opts.emitKey) r.array(n);
+  else if (!opts.nested) {
+    r.array(n * 2 + 1);
+    r.bulk(key);
+  } else {
+    r.array(2);
+    r.bulk(key);
+    r.array(n);
+  }
+  for (let i = 0; i < n; i++) {
+    const node = max ? z.last()! : z.first()!;
+    z.removeNode(node);
+    if (opts.nested) r.array(2);
+    r.bulk(node.member);
+    r.double(node.score);
+  }
+  c.modified(key, "z", max ? "zpopmax" : "zpopmin");
+  deleteIfEmpty(c, key, z);
+  return key;
+}
+
+function zpopMinMax(c: Client, argv: string[], max: boolean): void {
+  if (argv.length > 3) return c.error(ERR.syntax);
+  let count = -1;
+  if (argv.length === 3) {
+    const v = longArg(c, argv[2], "ERR value is out of range, must be positive");
+    if (v === null) return;
+    if (v < 0) return c.error("ERR value is out of range, must be positive");
+    count = v;
+  }
+  zpopGeneric(c, [argv[1]], max, {
+    emitKey: false,
+    count,
+    nested: c.reply.resp > 2 && count !== -1,
+    nilWhenEmpty: false,
+  });
+}
+
+/** BZPOPMIN/BZPOPMAX/BZMPOP: serve at once, or block on `keys`. */
+function blockingZpop(
+  c: Client,
+  keys: string[],
+  max: boolean,
+  timeoutArg: string,
+  count: number,
+  nested: boolean,
+): void {
+  const timeout = parseTimeoutSeconds(timeoutArg);
+  if (typeof timeout === "string") return c.error(timeout);
+  for (const key of keys) {
+    const z = writeZset(c, key);
+    if (z === null) return;
+    if (z === undefined || z.size === 0) continue;
+    zpopGeneric(c, [key], max, { emitKey: true, count, nested, nilWhenEmpty: nested });
+    const name = max ? "ZPOPMAX" : "ZPOPMIN";
+    c.rewrite(count === -1 ? [name, key] : [name, key, String(count > 0 ? count : 1)]);
+    return;
+  }
+  c.server.blocking.block(c, { keys, timeoutMs: timeout });
+}
+
+function bzpopMinMax(c: Client, argv: string[], max: boolean): void {
+  blockingZpop(c, argv.slice(1, -1), max, argv[argv.length - 1], -1, false);
+}
+
+/** Parses ZMPOP/BZMPOP arguments after numkeys_idx; null after an error reply. */
+function parseMpop(
+  c: Client,
+  argv: string[],
+  numkeysIdx: number,
+): { keys: string[]; max: boolean; count: number } | null {
+  const numkeys = longArg(c, argv[numkeysIdx], "ERR numkeys should be greater than 0");
+  if (numkeys === null) return null;
+  if (numkeys < 1 || numkeys > LONG_MAX) {
+    c.error("ERR numkeys should be greater than 0");
+    return null;
+  }
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) {
+    c.error(ERR.syntax);
+    return null;
+  }
+  const where = argv[whereIdx].toLowerCase();
+  if (where !== "min" && where !== "max") {
+    c.error(ERR.syntax);
+    return null;
+  }
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (count === -1 && argv[j].toLowerCase() === "count" && more > 0) {
+      j++;
+      const v = longArg(c, argv[j], "ERR count should be greater than 0");
+      if (v === null) return null;
+      if (v < 1) {
+        c.error("ERR count should be greater than 0");
+        return null;
+      }
+      count = v;
+    } else {
+      c.error(ERR.syntax);
+      return null;
+    }
+  }
+  if (count === -1) count = 1;
+  return { keys: argv.slice(numkeysIdx + 1, whereIdx), max: where === "max", count };
+}
+
+function zmpop(c: Client, argv: string[]): void {
+  const p = parseMpop(c, argv, 1);
+  if (p === null) return;
+  const key = zpopGeneric(c, p.keys, p.max, {
+    emitKey: true,
+    count: p.count,
+    nested: true,
+    nilWhenEmpty: true,
+  });
+  if (key !== null) c.rewrite([p.max ? "ZPOPMAX" : "ZPOPMIN", key, String(p.count)]);
+}
+
+function bzmpop(c: Client, argv: string[]): void {
+  const p = parseMpop(c, argv, 2);
+  if (p === null) return;
+  blockingZpop(c, p.keys, p.max, argv[1], p.count, true);
+}
+
+/** A source of ZUNION/ZINTER/ZDIFF: a zset, a plain set (scores 1) or nothing. */
+interface OpSource {
+  z: ZSetValue | SetValue | undefined;
+  weight: number;
+}
+
+function sourceSize(s: OpSource): number {
+  return s.z === undefined ? 0 : s.z.size;
+}
+
+function sourceScore(s: OpSource, member: string): number | undefined {
+  if (s.z === undefined) return undefined;
+  if (s.z instanceof SetValue) return s.z.has(member) ? 1 : undefined;
+  return s.z.score(member);
+}
+
+function* sourceEntries(s: OpSource): IterableIterator<[string, number]> {
+  if (s.z === undefined) return;
+  if (s.z instanceof SetValue) {
+    for (const m of s.z.members()) yield [m, 1];
+  } else yield* s.z.entries();
+}
+
+function aggregate(kind: string, a: number, b: number): number {
+  if (kind === "sum") {
+    const v = a + b;
+    return Number.isNaN(v) ? 0 : v;
+  }
+  if (kind === "min") return b < a ? b : a;
+  return b > a ? b : a;
+}
+
+function weighted(w: number, s: number): number {
+  const v = w * s;
+  return Number.isNaN(v) ? 0 : v;
+}
+
+/**
+ * Redis's zunionInterDiffGenericCommand for ZUNION[STORE], ZINTER[STORE],
+ * ZDIFF[STORE] and ZINTERCARD.
+ */
+function zsetOp(
+  c: Client,
+  argv: string[],
+  op: "union" | "inter" | "diff",
+  opts: { dst: string | null; numkeysIdx: number; cardOnly: boolean },
+): void {
+  const name = argv[0].toLowerCase();
+  const setnum = longArg(c, argv[opts.numkeysIdx]);
+  if (setnum === null) return;
+  if (setnum < 1) {
+    return c.error(`ERR at least 1 input key is needed for '${name}' command`);
+  }
+  if (setnum > argv.length - (opts.numkeysIdx + 1)) return c.error(ERR.syntax);
+  const srcs: OpSource[] = [];
+  let j = opts.numkeysIdx + 1;
+  for (let i = 0; i < setnum; i++, j++) {
+    const v = c.db.get(argv[j]);
+    if (v !== undefined && !(v instanceof ZSetValue) && !(v instanceof SetValue)) {
+      return c.error(ERR.wrongType);
+    }
+    srcs.push({ z: v as ZSetValue | SetValue | undefined, weight: 1 });
+  }
+  let agg = "sum";
+  let withScores = false;
+  let limit = 0;
+  while (j < argv.length) {
+    const remaining = argv.length - j;
+    const opt = argv[j].toLowerCase();
+    if (op !== "diff" && !opts.cardOnly && remaining >= setnum + 1 && opt === "weights") {
+      j++;
+      for (let i = 0; i < setnum; i++, j++) {
+        const w = doubleArg(c, argv[j], "ERR weight value is not a float");
+        if (w === null) return;
+        srcs[i].weight = w;
+      }
+    } else if (op !== "diff" && !opts.cardOnly && remaining >= 2 && opt === "aggregate") {
+      const a = argv[j + 1].toLowerCase();
+      if (a !== "sum" && a !== "min" && a !== "max") return c.error(ERR.syntax);
+      agg = a;
+      j += 2;
+    } else if (opts.dst === null && !opts.cardOnly && opt === "withscores") {
+      withScores = true;
+      j++;
+    } else if (opts.cardOnly && remaining >= 2 && opt === "limit") {
+      const l = longArg(c, argv[j + 1], "ERR LIMIT can't be negative");
+      if (l === null) return;
+      if (l < 0) return c.error("ERR LIMIT can't be negative");
+      limit = l;
+      j += 2;
+    } else {
+      return c.error(ERR.syntax);
+    }
+  }
+
+  const result = new ZSetValue();
+  result.listpack = false;
+  if (op === "inter") {
+    const sorted = srcs.slice().sort((a, b) => sourceSize(a) - sourceSize(b));
+    if (sourceSize(sorted[0]) > 0) {
+      let card = 0;
+      for (const [member, s0] of sourceEntries(sorted[0])) {
+        let score = weighted(sorted[0].weight, s0);
+        let ok = true;
+        for (let k = 1; k < sorted.length; k++) {
+          const s = sourceScore(sorted[k], member);
+          if (s === undefined) {
+            ok = false;
+            break;
+          }
+          score = aggregate(agg, score, weighted(sorted[k].weight, s));
+        }
+        if (!ok) continue;
+        if (opts.cardOnly) {
+          card++;
+          if (limit !== 0 && card >= limit) break;
+        } else result.add(member, score);
+      }
+      if (opts.cardOnly) return c.reply.int(card);
+    }
+  } else if (op === "union") {
+    const sorted = srcs.slice().sort((a, b) => sourceSize(a) - sourceSize(b));
+    for (const src of sorted) {
+      for (const [member, s] of sourceEntries(src)) {
+        const score = weighted(src.weight, s);
+        const cur = result.score(member);
+        result.add(member, cur === undefined ? score : aggregate(agg, cur, score));
+      }
+    }
+  } else {
+    for (const [member, s] of sourceEntries(srcs[0])) {
+      let found = false;
+      for (let k = 1; k < srcs.length && !found; k++) {
+        found = sourceScore(srcs[k], member) !== undefined;
+      }
+      if (!found) result.add(member, s);
+    }
+  }
+  if (opts.cardOnly) return c.reply.int(result.size);
+
+  if (opts.dst !== null) {
+    const dst = opts.dst;
+    if (result.size > 0) {
+      const lim = zsetLimits(c);
+      let maxLen = 0;
+      for (let n = result.first(); n !== null; n = n.next[0]) {
+        if (n.member.length > maxLen) maxLen = n.member.length;
+      }
+      result.listpack = result.size <= lim.maxEntries && maxLen <= lim.maxValue;
+      c.db.set(dst, result);
+      c.modified(dst, "z", name === "zunionstore" ? "zunionstore" : name);
+    } else if (c.db.delete(dst)) {
+      c.modified(dst, "g", "del");
+    }
+    return c.reply.int(result.size);
+  }
+  const nodes: ZNode[] = [];
+  for (let n = result.first(); n !== null; n = n.next[0]) nodes.push(n);
+  replyNodes(c, nodes, withScores);
+}
+
+function zrandmember(c: Client, argv: string[]): void {
+  if (argv.length === 2) {
+    const z = readZset(c, argv[1]);
+    if (z === null) return;
+    if (z === undefined) return c.reply.nil();
+    return c.reply.bulk(z.randomNode().member);
+  }
+  const l = longArg(c, argv[2]);
+  if (l === null) return;
+  if (l < -LONG_MAX) return c.error(ERR.notInteger);
+  let withScores = false;
+  if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withscores")) {
+    return c.error(ERR.syntax);
+  } else if (argv.length === 4) {
+    withScores = true;
+    if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return c.error("ERR value is out of range");
+  }
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  if (z === undefined || l === 0) return c.reply.array(0);
+  const nodes: ZNode[] = [];
+  if (l < 0) {
+    for (let i = 0; i < -l; i++) nodes.push(z.randomNode());
+  } else if (l >= z.size) {
+    for (let n = z.first(); n !== null; n = n.next[0]) nodes.push(n);
+  } else {
+    // partial Fisher-Yates over slot indexes: l distinct members
+    const picked = new Map<number, number>();
+    const size = z.size;
+    for (let i = 0; i < l; i++) {
+      const r = i + Math.floor(Math.random() * (size - i));
+      const vi = picked.get(i) ?? i;
+      const vr = picked.get(r) ?? r;
+      picked.set(r, vi);
+      picked.set(i, vr);
+      nodes.push(z.slotNode(vr)!);
+    }
+  }
+  replyNodes(c, nodes, withScores);
+}
+
+function zscan(c: Client, argv: string[]): void {
+  const cursor = parseCursor(c, argv[2]);
+  if (cursor === null) return;
+  const z = readZset(c, argv[1]);
+  if (z === null) return;
+  if (z === undefined) return replyScan(c, 0, []);
+  const opts = parseScanOptions(c, argv, 3);
+  if (opts === null) return;
+  const out: string[] = [];
+  const visit = (n: ZNode) => {
+    if (opts.pattern !== null && !globMatch(opts.pattern, n.member)) return;
+    out.push(n.member, formatDouble17g(n.score));
+  };
+  if (z.listpack) {
+    for (let n = z.first(); n !== null; n = n.next[0]) visit(n);
+    return replyScan(c, 0, out);
+  }
+  const next = z.scan(cursor, opts.count, visit);
+  replyScan(c, next, out);
+}
+
+const z = ["sortedset"];
+const k1: [number, number, number] = [1, 1, 1];
+
+function zrangeCmd(name: string, arity: number, flags: string, argStart: number, extra: {
+  store?: boolean;
+  type?: "rank" | "score" | "lex";
+  rev?: boolean;
+}): CommandSpec {
+  return cmd(
+    "sorted-set",
+    name,
+    arity,
+    flags,
+    (c, argv) =>
+      zrangeGeneric(c, argv, {
+        argStart,
+        store: extra.store ? argv[1] : null,
+        type: extra.type ?? "auto",
+        direction: extra.rev === undefined ? "auto" : extra.rev ? "rev" : "fwd",
+      }),
+    { keys: extra.store ? [1, 2, 1] : k1, categories: z },
+  );
+}
+
+function numkeysAt(idx: number): (argv: string[]) => number[] {
+  return (argv) => {
+    const n = Number(argv[idx]);
+    const out: number[] = [];
+    if (!Number.isInteger(n) || n < 1) return out;
+    for (let i = 0; i < n && idx + 1 + i < argv.length; i++) out.push(idx + 1 + i);
+    return out;
+  };
+}
+
+function withDst(f: (argv: string[]) => number[]): (argv: string[]) => number[] {
+  return (argv) => [1, ...f(argv)];
+}
+
+/** The sorted set command specs. */
+export const commands: CommandSpec[] = [
+  cmd("sorted-set", "zadd", -4, "write denyoom fast", zaddCommand, {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zincrby", 4, "write denyoom fast", zincrby, { keys: k1, categories: z }),
+  cmd("sorted-set", "zscore", 3, "readonly fast", zscore, { keys: k1, categories: z }),
+  cmd("sorted-set", "zmscore", -3, "readonly fast", zmscore, { keys: k1, categories: z }),
+  cmd("sorted-set", "zcard", 2, "readonly fast", zcard, { keys: k1, categories: z }),
+  cmd("sorted-set", "zcount", 4, "readonly fast", zcount, { keys: k1, categories: z }),
+  cmd("sorted-set", "zlexcount", 4, "readonly fast", zlexcount, { keys: k1, categories: z }),
+  cmd("sorted-set", "zrank", 3, "readonly fast", (c, a) => zrankGeneric(c, a, false), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zrevrank", 3, "readonly fast", (c, a) => zrankGeneric(c, a, true), {
+    keys: k1,
+    categories: z,
+  }),
+  zrangeCmd("zrange", -4, "readonly", 1, {}),
+  zrangeCmd("zrangestore", -5, "write denyoom", 2, { store: true }),
+  zrangeCmd("zrangebyscore", -4, "readonly", 1, { type: "score", rev: false }),
+  zrangeCmd("zrevrangebyscore", -4, "readonly", 1, { type: "score", rev: true }),
+  zrangeCmd("zrangebylex", -4, "readonly", 1, { type: "lex", rev: false }),
+  zrangeCmd("zrevrangebylex", -4, "readonly", 1, { type: "lex", rev: true }),
+  zrangeCmd("zrevrange", -4, "readonly", 1, { type: "rank", rev: true }),
+  cmd("sorted-set", "zrem", -3, "write fast", zrem, { keys: k1, categories: z }),
+  cmd("sorted-set", "zremrangebyrank", 4, "write", (c, a) => zremrangeGeneric(c, a, "rank"), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zremrangebyscore", 4, "write", (c, a) => zremrangeGeneric(c, a, "score"), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zremrangebylex", 4, "write", (c, a) => zremrangeGeneric(c, a, "lex"), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zpopmin", -2, "write fast", (c, a) => zpopMinMax(c, a, false), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zpopmax", -2, "write fast", (c, a) => zpopMinMax(c, a, true), {
+    keys: k1,
+    categories: z,
+  }),
+  cmd("sorted-set", "zmpop", -4, "write", zmpop, {
+    getKeys: numkeysAt(1),
+    categories: z,
+  }),
+  cmd(
+    "sorted-set",
+    "bzpopmin",
+    -3,
+    "write noscript blocking fast",
+    (c, a) => bzpopMinMax(c, a, false),
+    {
+      keys: [1, -2, 1],
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "bzpopmax",
+    -3,
+    "write noscript blocking fast",
+    (c, a) => bzpopMinMax(c, a, true),
+    {
+      keys: [1, -2, 1],
+      categories: z,
+    },
+  ),
+  cmd("sorted-set", "bzmpop", -5, "write blocking", bzmpop, {
+    getKeys: numkeysAt(2),
+    categories: z,
+  }),
+  cmd(
+    "sorted-set",
+    "zunion",
+    -3,
+    "readonly",
+    (c, a) => zsetOp(c, a, "union", { dst: null, numkeysIdx: 1, cardOnly: false }),
+    {
+      getKeys: numkeysAt(1),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zinter",
+    -3,
+    "readonly",
+    (c, a) => zsetOp(c, a, "inter", { dst: null, numkeysIdx: 1, cardOnly: false }),
+    {
+      getKeys: numkeysAt(1),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zdiff",
+    -3,
+    "readonly",
+    (c, a) => zsetOp(c, a, "diff", { dst: null, numkeysIdx: 1, cardOnly: false }),
+    {
+      getKeys: numkeysAt(1),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zintercard",
+    -3,
+    "readonly",
+    (c, a) => zsetOp(c, a, "inter", { dst: null, numkeysIdx: 1, cardOnly: true }),
+    {
+      getKeys: numkeysAt(1),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zunionstore",
+    -4,
+    "write denyoom",
+    (c, a) => zsetOp(c, a, "union", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
+    {
+      getKeys: withDst(numkeysAt(2)),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zinterstore",
+    -4,
+    "write denyoom",
+    (c, a) => zsetOp(c, a, "inter", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
+    {
+      getKeys: withDst(numkeysAt(2)),
+      categories: z,
+    },
+  ),
+  cmd(
+    "sorted-set",
+    "zdiffstore",
+    -4,
+    "write denyoom",
+    (c, a) => zsetOp(c, a, "diff", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
+    {
+      getKeys: withDst(numkeysAt(2)),
+      categories: z,
+    },
+  ),
+  cmd("sorted-set", "zrandmember", -2, "readonly", zrandmember, { keys: k1, categories: z }),
+  cmd("sorted-set", "zscan", -3, "readonly", zscan, { keys: k1, categories: z }),
+];

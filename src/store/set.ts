@@ -1,0 +1,140 @@
+/**
+ * The set value type (Redis: t_set.c). Members sit in an array with an index map, so
+ * add, remove and random access (SPOP, SRANDMEMBER) are O(1) and SCAN survives
+ * removals. OBJECT ENCODING follows Redis 7.0: "intset" while every member is a
+ * canonical int64 and the set is small enough, then "hashtable" for good.
+ */
+import type { TypedValue } from "./db.ts";
+import { parseInteger } from "../resp/bytes.ts";
+
+const DEFAULT_MAX_INTSET = 512;
+
+/** True if `s` is a member an intset can hold (canonical base-10 int64). */
+export function isIntsetMember(s: string): boolean {
+  return s.length <= 20 && parseInteger(s) !== null;
+}
+
+/** A set of binary strings. */
+export class SetValue implements TypedValue {
+  readonly type = "set" as const;
+  #items: string[] = [];
+  #index = new Map<string, number>();
+  /** true while OBJECT ENCODING reports "intset" */
+  intset = true;
+
+  /**
+   * Builds a set from members, with the encoding Redis gives a loaded set: intset when
+   * every member is an integer and there are at most `maxIntsetEntries`.
+   */
+  static from(members: Iterable<string>, maxIntsetEntries = DEFAULT_MAX_INTSET): SetValue {
+    const s = new SetValue();
+    let allInts = true;
+    for (const m of members) {
+      if (s.#index.has(m)) continue;
+      if (allInts && !isIntsetMember(m)) allInts = false;
+      s.#index.set(m, s.#items.length);
+      s.#items.push(m);
+    }
+    s.intset = allInts && s.size <= maxIntsetEntries;
+    return s;
+  }
+
+  /** An empty set whose encoding starts as Redis's setTypeCreate(first member). */
+  static forFirstMember(member: string): SetValue {
+    const s = new SetValue();
+    s.intset = isIntsetMember(member);
+    return s;
+  }
+
+  /** Number of members. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** "intset" or "hashtable", as OBJECT ENCODING prints. */
+  encoding(): string {
+    return this.intset ? "intset" : "hashtable";
+  }
+
+  /** A deep copy (same encoding). */
+  clone(): SetValue {
+    const s = new SetValue();
+    s.#items = this.#items.slice();
+    s.#index = new Map(this.#index);
+    s.intset = this.intset;
+    return s;
+  }
+
+  /**
+   * Members. An intset yields them in ascending numeric order, as Redis does; a
+   * hashtable in internal order.
+   */
+  *members(): IterableIterator<string> {
+    if (this.intset) {
+      yield* this.#items.slice().sort((a, b) => Number(BigInt(a) - BigInt(b)));
+    } else yield* this.#items;
+  }
+
+  /** Members as an array (see members() for the order). */
+  toArray(): string[] {
+    if (this.intset) return [...this.members()];
+    return this.#items.slice();
+  }
+
+  /** True if `m` is a member. */
+  has(m: string): boolean {
+    return this.#index.has(m);
+  }
+
+  /**
+   * Adds a member; returns true if it was new. `maxIntsetEntries` drives the
+   * intset → hashtable conversion.
+   */
+  add(m: string, maxIntsetEntries = DEFAULT_MAX_INTSET): boolean {
+    if (this.#index.has(m)) return false;
+    this.#index.set(m, this.#items.length);
+    this.#items.push(m);
+    if (this.intset && (this.#items.length > maxIntsetEntries || !isIntsetMember(m))) {
+      this.intset = false;
+    }
+    return true;
+  }
+
+  /** Removes a member; returns true if it was present. */
+  remove(m: string): boolean {
+    const i = this.#index.get(m);
+    if (i === undefined) return false;
+    this.#index.delete(m);
+    const last = this.#items.pop()!;
+    if (last !== m) {
+      this.#items[i] = last;
+      this.#index.set(last, i);
+    }
+    return true;
+  }
+
+  /** A uniformly random member. O(1). The set must not be empty. */
+  random(): string {
+    return this.#items[Math.floor(Math.random() * this.#items.length)];
+  }
+
+  /** Member at internal position i (0 <= i < size), for sampling without repeats. */
+  at(i: number): string {
+    return this.#items[i];
+  }
+
+  /**
+   * One step of a hashtable-style SCAN over the internal array (visited from the end
+   * down, so a removal never hides a member present for the whole scan).
+   */
+  scan(cursor: number, count: number, visit: (m: string) => void): number {
+    let pos = cursor === 0 ? this.#items.length : Math.min(cursor - 1, this.#items.length);
+    let n = 0;
+    while (pos > 0 && n < count) {
+      pos--;
+      visit(this.#items[pos]);
+      n++;
+    }
+    return pos === 0 ? 0 : pos + 1;
+  }
+}

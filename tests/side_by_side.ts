@@ -1,0 +1,49 @@
+/**
+ * Side-by-side comparison with a real redis-server: the same commands go to Redeno
+ * and to Redis, and the decoded replies must be equal.
+ */
+import assert from "node:assert/strict";
+import { HAVE_REDIS, type Reply, RespClient, startRealRedis, startRedeno } from "./helpers.ts";
+
+/** Two connected clients: ours and the real Redis's. */
+export interface Pair {
+  ours: RespClient;
+  real: RespClient;
+  /** sends one command to both; asserts equal replies and returns ours */
+  same(...args: Array<string | number>): Promise<Reply>;
+  /** sends one command to both and returns both replies without comparing */
+  both(...args: Array<string | number>): Promise<[Reply, Reply]>;
+}
+
+/** Runs `body` with a Redeno and a real Redis started side by side. */
+export async function withPair(
+  body: (p: Pair) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
+  const t = await startRedeno(args);
+  const r = await startRealRedis(args);
+  const ours = await RespClient.connect(t.port);
+  const real = await RespClient.connect(r.port);
+  try {
+    await body({
+      ours,
+      real,
+      async same(...cmd) {
+        const [a, b] = await Promise.all([ours.call(...cmd), real.call(...cmd)]);
+        assert.deepEqual(a, b, `reply to ${JSON.stringify(cmd)}`);
+        return a;
+      },
+      async both(...cmd) {
+        return await Promise.all([ours.call(...cmd), real.call(...cmd)]);
+      },
+    });
+  } finally {
+    ours.close();
+    real.close();
+    await r.stop();
+    await t.stop();
+  }
+}
+
+/** Whether side-by-side tests can run (they are ignored without redis-server). */
+export const IGNORE_SIDE_BY_SIDE = !HAVE_REDIS;
