@@ -4,6 +4,7 @@
  * then CONFIG GET / SET / REWRITE at run time.
  */
 import { splitArgs } from "./resp/parser.ts";
+import { keyspaceEventsFlagsToString, keyspaceEventsStringToFlags } from "./notify_flags.ts";
 
 /** A config error: the message Redis would print for the value. */
 export class ConfigError extends Error {}
@@ -70,7 +71,9 @@ function parseSave(v: string): string {
 const OBUF_CLASSES = ["normal", "replica", "slave", "pubsub"];
 function parseObufLimits(v: string, current: string): string {
   const words = v.split(" ").filter((w) => w !== "");
-  if (words.length % 4 !== 0) throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  if (words.length % 4 !== 0) {
+    throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  }
   const limits = new Map(
     current.split(" ").reduce<[string, string][]>((acc, w, i, all) => {
       if (i % 4 === 0) acc.push([w, all.slice(i + 1, i + 4).join(" ")]);
@@ -87,7 +90,9 @@ function parseObufLimits(v: string, current: string): string {
     const soft = parseMemory(words[i + 2]);
     const secs = Number(words[i + 3]);
     if (hard === null || soft === null || !/^\d+$/.test(words[i + 3])) {
-      throw new ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+      throw new ConfigError(
+        "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+      );
     }
     limits.set(cls, `${hard} ${soft} ${secs}`);
   }
@@ -106,11 +111,9 @@ function parseReplicaof(v: string): string {
 }
 
 function parseNotify(v: string): string {
-  const allowed = "KEg$lshzxetmdnA";
-  for (const ch of v) {
-    if (!allowed.includes(ch)) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-  }
-  return v;
+  const flags = keyspaceEventsStringToFlags(v);
+  if (flags === -1) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  return keyspaceEventsFlagsToString(flags);
 }
 
 /** The parameter table (Redis 7.0 names and defaults). */
@@ -169,7 +172,7 @@ export const PARAMS: ParamDef[] = [
   bool("lazyfree-lazy-user-del", false),
   bool("lazyfree-lazy-user-flush", false),
   // encodings
-  int("hash-max-listpack-entries", 128, 0, LLMAX, { aliases: ["hash-max-ziplist-entries"] }),
+  int("hash-max-listpack-entries", 512, 0, LLMAX, { aliases: ["hash-max-ziplist-entries"] }),
   int("hash-max-listpack-value", 64, 0, LLMAX, { aliases: ["hash-max-ziplist-value"] }),
   int("list-max-listpack-size", -2, -5, 2147483647, { aliases: ["list-max-ziplist-size"] }),
   int("list-compress-depth", 0, 0, 2147483647),
@@ -188,7 +191,11 @@ export const PARAMS: ParamDef[] = [
   bool("rdbcompression", true),
   bool("rdbchecksum", true),
   bool("rdb-del-sync-files", false),
-  bool("sanitize-dump-payload", false, { kind: "enum", values: ["no", "yes", "clients"], default: "no" }),
+  bool("sanitize-dump-payload", false, {
+    kind: "enum",
+    values: ["no", "yes", "clients"],
+    default: "no",
+  }),
   bool("appendonly", false),
   str("appendfilename", "appendonly.aof", { immutable: true }),
   str("appenddirname", "appendonlydir", { immutable: true }),
@@ -200,7 +207,12 @@ export const PARAMS: ParamDef[] = [
   bool("aof-use-rdb-preamble", true),
   bool("aof-timestamp-enabled", false),
   // replication
-  str("replicaof", "", { kind: "special", multiArg: true, parse: parseReplicaof, aliases: ["slaveof"] }),
+  str("replicaof", "", {
+    kind: "special",
+    multiArg: true,
+    parse: parseReplicaof,
+    aliases: ["slaveof"],
+  }),
   bool("replica-read-only", true, { aliases: ["slave-read-only"] }),
   bool("replica-serve-stale-data", true, { aliases: ["slave-serve-stale-data"] }),
   bool("replica-lazy-flush", false, { aliases: ["slave-lazy-flush"] }),
@@ -234,7 +246,11 @@ export const PARAMS: ParamDef[] = [
   bool("set-proc-title", true, { immutable: true }),
   bool("crash-log-enabled", true),
   bool("syslog-enabled", false, { immutable: true }),
-  bool("enable-debug-command", true, { kind: "enum", values: ["no", "yes", "local"], default: "yes" }),
+  bool("enable-debug-command", true, {
+    kind: "enum",
+    values: ["no", "yes", "local"],
+    default: "yes",
+  }),
   str("enable-protected-configs", "no", { kind: "enum", values: ["no", "yes", "local"] }),
   str("enable-module-command", "no", { kind: "enum", values: ["no", "yes", "local"] }),
   int("tracking-table-max-keys", 1000000, 0, LLMAX),
@@ -275,6 +291,27 @@ export function parseMemory(v: string): number | null {
   return n * mul;
 }
 
+/**
+ * The `dir` parameter: Redis chdirs into it. Redeno keeps the process directory (several
+ * servers may share one process in tests) and stores the absolute path instead, so
+ * `dir` + `dbfilename` always names the file Redis would use.
+ */
+function resolveDir(value: string): string {
+  let path = value;
+  if (!path.startsWith("/")) {
+    const base = Deno.cwd();
+    path = path === "" || path === "." || path === "./" ? base : `${base}/${path}`;
+  }
+  try {
+    if (!Deno.statSync(path).isDirectory) throw new ConfigError("Not a directory");
+    return Deno.realPathSync(path);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (e instanceof Deno.errors.NotFound) throw new ConfigError("No such file or directory");
+    throw new ConfigError((e as Error).message);
+  }
+}
+
 /** Listener called after a parameter changes (name is the canonical name). */
 export type ConfigListener = (name: string, value: string) => void;
 
@@ -286,7 +323,7 @@ export class Config {
   file: string | null = null;
 
   constructor() {
-    for (const p of PARAMS) this.#values.set(p.name, p.default);
+    for (const p of PARAMS) this.#values.set(p.name, p.name === "dir" ? Deno.cwd() : p.default);
   }
 
   /** Registers a listener for changes (at startup and from CONFIG SET). */
@@ -358,7 +395,7 @@ export class Config {
         if (p.name === "client-output-buffer-limit") {
           return parseObufLimits(value, this.get(p.name));
         }
-        if (p.name === "dir") return value;
+        if (p.name === "dir") return resolveDir(value);
         return p.parse ? p.parse(value) : value;
     }
   }
@@ -402,7 +439,11 @@ export function parseConfigText(text: string): Directive[] {
     if (line === "" || line.startsWith("#")) continue;
     const words = splitArgs(line);
     if (words === null) {
-      throw new ConfigError(`at line ${i + 1}\n>>> '${line}'\nUnbalanced quotes in configuration line`);
+      throw new ConfigError(
+        `Reading the configuration file, at line ${
+          i + 1
+        }\n>>> '${line}'\nUnbalanced quotes in configuration line`,
+      );
     }
     if (words.length === 0) continue;
     out.push({ line: i + 1, text: line, name: words[0].toLowerCase(), args: words.slice(1) });
@@ -411,28 +452,48 @@ export function parseConfigText(text: string): Directive[] {
 }
 
 /**
- * Turns redis-server style argv (optional config file first, then `--name value...`)
- * into config text, as redis-server does: each `--name` starts a new line.
+ * Turns redis-server style argv into config text, following redis-server's main():
+ * an optional config file first (or "-" for stdin), then `--name` starts a new line and
+ * the following words are its values, quoted (so `--save "3600 1 300 100"` and
+ * `--replicaof localhost 6379` both work). An argument after an option that has no
+ * value yet is always a value, even when it starts with "--"; a bare `--save` before
+ * another option, or last, means `save ""`.
  */
 export function argvToConfigText(args: string[]): { file: string | null; text: string } {
   let file: string | null = null;
   let i = 0;
-  if (args.length > 0 && !args[0].startsWith("--")) {
+  if (args.length > 0 && (args[0] === "-" || !args[0].startsWith("-"))) {
     file = args[0];
     i = 1;
   }
   const lines: string[] = [];
   let current: string[] | null = null;
+  // whether the current option already has a value (redis-server's handled_last_config_arg)
+  let hasValue = true;
   for (; i < args.length; i++) {
     const a = args[i];
-    if (a.startsWith("--") && a.length > 2) {
+    if (a === "-" && i === args.length - 1 && file === null) {
+      file = "-";
+      continue;
+    }
+    if (hasValue && a.startsWith("--")) {
       if (current) lines.push(current.join(" "));
       current = [a.slice(2)];
+      const words = splitArgs(a) ?? [a];
+      hasValue = words.length > 1;
+      if (!hasValue && a.toLowerCase() === "--save") {
+        const next = args[i + 1];
+        if (next === undefined || next.startsWith("--")) {
+          current.push('""');
+          hasValue = true;
+        }
+      }
     } else {
       if (current === null) {
         throw new ConfigError(`Invalid argument '${a}': options must start with '--'`);
       }
       current.push(quote(a));
+      hasValue = true;
     }
   }
   if (current) lines.push(current.join(" "));
@@ -462,7 +523,9 @@ export function applyDirectives(
       config.set(p.name, args.join(" "), true);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      throw new ConfigError(`at line ${d.line}\n>>> '${d.text}'\n${e.message}`);
+      throw new ConfigError(
+        `Reading the configuration file, at line ${d.line}\n>>> '${d.text}'\n${e.message}`,
+      );
     }
   }
 }
