@@ -1,0 +1,205 @@
+/**
+ * Pub/Sub (Redis: pubsub.c and notify.c): the channel, pattern and shard-channel
+ * registries, PUBLISH fan-out, the pubsub client output buffer limit, and keyspace
+ * notifications (server.notify).
+ *
+ * A message is encoded once per protocol version and appended raw to every receiver's
+ * output buffer, so PUBLISH costs one buffer copy per receiver and never waits for a
+ * slow one; a receiver whose pending output passes `client-output-buffer-limit pubsub`
+ * is disconnected, as Redis does.
+ */
+import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
+import { ReplyWriter } from "./resp/writer.ts";
+import { globMatch } from "./store/glob.ts";
+import { keyspaceEventsStringToFlags, NOTIFY } from "./notify_flags.ts";
+
+/** Output limits of the pubsub client class (bytes, bytes, seconds; 0 = none). */
+interface ObufLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+/** The subscription registries of one server. */
+export class PubSub {
+  readonly server: Server;
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
+  /** notify-keyspace-events flags */
+  notifyFlags = 0;
+  limit: ObufLimit = { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 };
+  /** when each client first passed the soft limit (continuously since) */
+  readonly #softSince = new Map<Client, number>();
+  readonly #encoder = new ReplyWriter(256);
+
+  constructor(server: Server) {
+    this.server = server;
+  }
+
+  /** Delivers a message to channel and pattern subscribers; returns the receiver count. */
+  publish(channel: string, message: string): number {
+    let receivers = 0;
+    const subs = this.channels.get(channel);
+    if (subs !== undefined) {
+      const frames = this.#frames(["message", channel, message]);
+      for (const c of subs) this.#deliver(c, frames);
+      receivers += subs.size;
+    }
+    if (this.patterns.size > 0) {
+      for (const [pattern, clients] of this.patterns) {
+        if (!globMatch(pattern, channel)) continue;
+        const frames = this.#frames(["pmessage", pattern, channel, message]);
+        for (const c of clients) this.#deliver(c, frames);
+        receivers += clients.size;
+      }
+    }
+    this.#enforceLimits();
+    return receivers;
+  }
+
+  /** Delivers a message to shard channel subscribers (SPUBLISH). */
+  spublish(channel: string, message: string): number {
+    const subs = this.shardChannels.get(channel);
+    if (subs === undefined) return 0;
+    const frames = this.#frames(["smessage", channel, message]);
+    for (const c of subs) this.#deliver(c, frames);
+    this.#enforceLimits();
+    return subs.size;
+  }
+
+  /** The message as a RESP2 array and a RESP3 push frame. */
+  #frames(parts: string[]): [Uint8Array, Uint8Array] {
+    const w = this.#encoder;
+    w.len = 0;
+    w.array(parts.length);
+    for (const p of parts) w.bulk(p);
+    const resp2 = w.buf.slice(0, w.len);
+    const resp3 = resp2.slice();
+    resp3[0] = 62; // ">" push instead of "*"
+    return [resp2, resp3];
+  }
+
+  #pendingClose: Client[] = [];
+
+  #deliver(c: Client, frames: [Uint8Array, Uint8Array]): void {
+    if (c.closed) return;
+    c.reply.raw(c.reply.resp === 3 ? frames[1] : frames[0]);
+    c.scheduleFlush();
+    if (this.#overLimit(c, Date.now())) this.#pendingClose.push(c);
+  }
+
+  /** Redis's checkClientOutputBufferLimits for the pubsub class. */
+  #overLimit(c: Client, now: number): boolean {
+    const { hard, soft, softSeconds } = this.limit;
+    const used = c.pendingOutput;
+    if (hard > 0 && used >= hard) return true;
+    if (soft > 0 && used >= soft) {
+      const since = this.#softSince.get(c);
+      if (since === undefined) {
+        this.#softSince.set(c, now);
+        return false;
+      }
+      return now - since > softSeconds * 1000;
+    }
+    if (this.#softSince.size > 0) this.#softSince.delete(c);
+    return false;
+  }
+
+  #enforceLimits(): void {
+    if (this.#pendingClose.length === 0) return;
+    const victims = this.#pendingClose;
+    this.#pendingClose = [];
+    for (const c of victims) {
+      if (c.closed) continue;
+      this.server.log(
+        "warning",
+        `Client id=${c.id} addr=${c.addr} name=${c.name} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      c.close();
+    }
+  }
+
+  /** Cron: subscribers over the soft limit for too long are closed even without traffic. */
+  cron(): void {
+    if (this.#softSince.size === 0) return;
+    const now = Date.now();
+    for (const c of this.#softSince.keys()) {
+      if (c.closed) this.#softSince.delete(c);
+      else if (this.#overLimit(c, now)) this.#pendingClose.push(c);
+    }
+    this.#enforceLimits();
+  }
+
+  /** Forgets a closing client's subscriptions. */
+  forget(c: Client): void {
+    this.#softSince.delete(c);
+    for (const ch of c.channels) removeFrom(this.channels, ch, c);
+    for (const p of c.patterns) removeFrom(this.patterns, p, c);
+    for (const ch of c.shardChannels) removeFrom(this.shardChannels, ch, c);
+    c.channels.clear();
+    c.patterns.clear();
+    c.shardChannels.clear();
+  }
+
+  /** Sends the keyspace notification for an event (Redis's notifyKeyspaceEvent). */
+  notify(type: string, event: string, key: string, dbId: number): void {
+    const flags = this.notifyFlags;
+    if (flags === 0 || !(flags & (NOTIFY[type[0]] ?? 0))) return;
+    if (flags & NOTIFY.K) this.publish(`__keyspace@${dbId}__:${key}`, event);
+    if (flags & NOTIFY.E) this.publish(`__keyevent@${dbId}__:${event}`, key);
+  }
+}
+
+function removeFrom(map: Map<string, Set<Client>>, name: string, c: Client): void {
+  const set = map.get(name);
+  if (set === undefined) return;
+  set.delete(c);
+  if (set.size === 0) map.delete(name);
+}
+
+const registries = new WeakMap<Server, PubSub>();
+
+/** The pub/sub state of a server (created on first use). */
+export function pubsubOf(server: Server): PubSub {
+  let p = registries.get(server);
+  if (p === undefined) {
+    p = new PubSub(server);
+    registries.set(server, p);
+  }
+  return p;
+}
+
+/** Parses the pubsub class out of the client-output-buffer-limit value. */
+function parsePubsubLimit(value: string): ObufLimit | null {
+  const words = value.split(" ");
+  const i = words.indexOf("pubsub");
+  if (i < 0) return null;
+  const [hard, soft, secs] = words.slice(i + 1, i + 4).map(Number);
+  return { hard, soft, softSeconds: secs };
+}
+
+/** Installs pub/sub on a server: notifications, disconnect cleanup, output limits. */
+export function installPubSub(server: Server): void {
+  const ps = pubsubOf(server);
+  const refresh = () => {
+    ps.notifyFlags = Math.max(
+      0,
+      keyspaceEventsStringToFlags(server.config.get("notify-keyspace-events")),
+    );
+    ps.limit = parsePubsubLimit(server.config.get("client-output-buffer-limit")) ?? ps.limit;
+  };
+  refresh();
+  server.config.onChange((name) => {
+    if (name === "notify-keyspace-events" || name === "client-output-buffer-limit") refresh();
+  });
+  server.notify = (type, event, key, dbId) => ps.notify(type, event, key, dbId);
+  server.closeHooks.push((c) => ps.forget(c));
+  server.cronHooks.push(() => ps.cron());
+}
+
+/** Drops every subscription of a client without replies (RESET). */
+export function unsubscribeAll(c: Client): void {
+  pubsubOf(c.server).forget(c);
+}
