@@ -3,6 +3,7 @@
  * through its hooks. One line per module keeps the picture of what is installed here.
  */
 import type { Server } from "./server.ts";
+import { installPubSub } from "./pubsub.ts";
 import { installServerCore } from "./commands/server.ts";
 import { installAcl } from "./acl_state.ts";
 import { installPersistence } from "./persistence/mod.ts";
@@ -12,4 +13,5 @@ export function installModules(server: Server): void {
   installServerCore(server);
   installAcl(server);
   installPersistence(server);
+  installPubSub(server);
 }
