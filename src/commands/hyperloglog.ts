@@ -1,5 +1,192 @@
-/** hyperloglog commands. */
-import type { CommandSpec } from "./table.ts";
+/**
+ * HyperLogLog commands (Redis: hyperloglog.c). Values are plain strings in Redis's HLL
+ * format (see store/hll.ts), so GET, DUMP and persistence see Redis's exact bytes.
+ */
+import type { Client } from "../client.ts";
+import { cmd, type CommandSpec } from "./table.ts";
+import { ERR } from "../errors.ts";
+import { binaryToBytes, bytesToBinary } from "../resp/bytes.ts";
+import {
+  cachedCard,
+  createHll,
+  encodingName,
+  HLL_REGISTERS,
+  hllAdd,
+  hllCount,
+  hllMerge,
+  hllSet,
+  INVALID_HLL_ERR,
+  invalidateCache,
+  isHll,
+  NOT_HLL_ERR,
+  registerAt,
+  setCachedCard,
+  sparseToDense,
+} from "../store/hll.ts";
 
-/** The hyperloglog command specs. */
-export const commands: CommandSpec[] = [];
+/** The HLL bytes of a string value; null after an error reply. */
+function hllBytes(c: Client, v: unknown): Uint8Array | null {
+  if (typeof v !== "string") {
+    c.error(ERR.wrongType);
+    return null;
+  }
+  const b = binaryToBytes(v);
+  if (!isHll(b)) {
+    c.error(NOT_HLL_ERR);
+    return null;
+  }
+  return b;
+}
+
+function sparseMax(c: Client): number {
+  return c.server.config.num("hll-sparse-max-bytes");
+}
+
+function pfadd(c: Client, argv: string[]): void {
+  const key = argv[1];
+  const e = c.db.lookupWrite(key);
+  let b: Uint8Array | null;
+  let updated = 0;
+  if (e === undefined) {
+    b = createHll();
+    updated++;
+  } else {
+    b = hllBytes(c, e.value);
+    if (b === null) return;
+  }
+  const max = sparseMax(c);
+  for (let j = 2; j < argv.length; j++) {
+    const r = hllAdd(b, argv[j], max);
+    if (r.updated === -1) return c.error(INVALID_HLL_ERR);
+    b = r.bytes;
+    if (r.updated === 1) updated++;
+  }
+  if (updated > 0) {
+    invalidateCache(b);
+    const s = bytesToBinary(b);
+    if (e === undefined) c.db.add(key, s);
+    else e.value = s;
+    c.modified(key, "$", "pfadd");
+  }
+  c.reply.int(updated > 0 ? 1 : 0);
+}
+
+function pfcount(c: Client, argv: string[]): void {
+  if (argv.length > 2) {
+    const registers = new Uint8Array(HLL_REGISTERS);
+    for (let j = 1; j < argv.length; j++) {
+      const v = c.db.get(argv[j]);
+      if (v === undefined) continue;
+      const b = hllBytes(c, v);
+      if (b === null) return;
+      if (!hllMerge(registers, b)) return c.error(INVALID_HLL_ERR);
+    }
+    return c.reply.int(hllCount(registers, true)!);
+  }
+  const key = argv[1];
+  const v = c.db.get(key);
+  if (v === undefined) return c.reply.int(0);
+  const b = hllBytes(c, v);
+  if (b === null) return;
+  const cached = cachedCard(b);
+  if (cached !== null) return c.reply.int(cached);
+  const card = hllCount(b);
+  if (card === null) return c.error(INVALID_HLL_ERR);
+  setCachedCard(b, card);
+  // the refreshed cache is a change to the key, propagated like Redis does
+  const e = c.db.lookupWrite(key)!;
+  e.value = bytesToBinary(b);
+  c.server.keyModified(c.db, key);
+  c.server.dirty++;
+  c.reply.int(card);
+}
+
+function pfmerge(c: Client, argv: string[]): void {
+  const max = new Uint8Array(HLL_REGISTERS);
+  let useDense = false;
+  for (let j = 1; j < argv.length; j++) {
+    const v = c.db.get(argv[j]);
+    if (v === undefined) continue;
+    const b = hllBytes(c, v);
+    if (b === null) return;
+    if (b[4] === 0) useDense = true;
+    if (!hllMerge(max, b)) return c.error(INVALID_HLL_ERR);
+  }
+  const key = argv[1];
+  const e = c.db.lookupWrite(key);
+  let b = e === undefined ? createHll() : binaryToBytes(e.value as string);
+  if (useDense) {
+    const d = sparseToDense(b);
+    if (d === null) return c.error(INVALID_HLL_ERR);
+    b = d;
+  }
+  const limit = sparseMax(c);
+  for (let j = 0; j < HLL_REGISTERS; j++) {
+    if (max[j] === 0) continue;
+    b = hllSet(b, j, max[j], limit).bytes;
+  }
+  invalidateCache(b);
+  const s = bytesToBinary(b);
+  if (e === undefined) c.db.add(key, s);
+  else e.value = s;
+  c.modified(key, "$", "pfadd");
+  c.reply.simple("OK");
+}
+
+function pfdebug(c: Client, argv: string[]): void {
+  const sub = argv[1].toLowerCase();
+  const key = argv[2];
+  const e = c.db.lookupWrite(key);
+  if (e === undefined) return c.error("ERR The specified key does not exist");
+  let b = hllBytes(c, e.value);
+  if (b === null) return;
+  if (sub === "getreg") {
+    if (argv.length !== 3) return c.error(ERR.syntax);
+    const d = sparseToDense(b);
+    if (d === null) return c.error(INVALID_HLL_ERR);
+    if (d !== b) {
+      e.value = bytesToBinary(d);
+      c.server.dirty++;
+    }
+    c.reply.array(HLL_REGISTERS);
+    for (let i = 0; i < HLL_REGISTERS; i++) c.reply.int(registerAt(d, i));
+  } else if (sub === "encoding") {
+    if (argv.length !== 3) return c.error(ERR.syntax);
+    c.reply.simple(encodingName(b));
+  } else if (sub === "todense") {
+    if (argv.length !== 3) return c.error(ERR.syntax);
+    const d = sparseToDense(b);
+    if (d === null) return c.error(INVALID_HLL_ERR);
+    const conv = d !== b;
+    b = d;
+    if (conv) {
+      e.value = bytesToBinary(b);
+      c.server.dirty++;
+    }
+    c.reply.int(conv ? 1 : 0);
+  } else {
+    c.error(`ERR Unknown PFDEBUG subcommand '${argv[1]}'`);
+  }
+}
+
+const cat = ["hyperloglog"];
+
+/** The HyperLogLog command specs. */
+export const commands: CommandSpec[] = [
+  cmd("hyperloglog", "pfadd", -2, "write denyoom fast", pfadd, {
+    keys: [1, 1, 1],
+    categories: cat,
+  }),
+  cmd("hyperloglog", "pfcount", -2, "readonly may_replicate", pfcount, {
+    keys: [1, -1, 1],
+    categories: cat,
+  }),
+  cmd("hyperloglog", "pfmerge", -2, "write denyoom", pfmerge, {
+    keys: [1, -1, 1],
+    categories: cat,
+  }),
+  cmd("hyperloglog", "pfdebug", -3, "write denyoom admin", pfdebug, {
+    keys: [2, 2, 1],
+    categories: cat,
+  }),
+];
