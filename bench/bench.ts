@@ -1,0 +1,270 @@
+/**
+ * Side-by-side throughput benchmark: Redeno (`deno run main.ts`) against a real
+ * redis-server, both on free loopback ports, with the same redis-benchmark matrix,
+ * alternating which server goes first in each round. Prints requests/s, the ratio
+ * Redeno/Redis, and each server's CPU time per request (utime+stime from /proc/PID/stat
+ * around the run), plus geometric means. The bare-PONG Deno server of
+ * ../shared/bench/pong.ts is measured in the same run as the floor for any Deno server.
+ *
+ *   deno task bench                         # ROUNDS=3, core tests, -c 50, -P 1 and 16
+ *   ROUNDS=5 FAMILIES=lists,hashes deno task bench
+ *   TESTS=GET,SET PIPELINES=1 deno task bench
+ *
+ * Other families add tests to FAMILY_TESTS below; they run when named in FAMILIES.
+ */
+
+/** One redis-benchmark test: `-t` name and optional value size. */
+export interface BenchTest {
+  /** label printed in the table */
+  name: string;
+  /** redis-benchmark -t argument */
+  test: string;
+  /** -d value size in bytes */
+  dataSize?: number;
+}
+
+/** The core matrix. */
+export const CORE_TESTS: BenchTest[] = [
+  { name: "PING_MBULK", test: "ping_mbulk" },
+  { name: "SET", test: "set" },
+  { name: "GET", test: "get" },
+  { name: "INCR", test: "incr" },
+  { name: "MSET", test: "mset" },
+  { name: "SET 1KB", test: "set", dataSize: 1024 },
+  { name: "GET 1KB", test: "get", dataSize: 1024 },
+];
+
+/** Extra tests per family, run with FAMILIES=name,... */
+export const FAMILY_TESTS: Record<string, BenchTest[]> = {
+  lists: [
+    { name: "LPUSH", test: "lpush" },
+    { name: "RPUSH", test: "rpush" },
+    { name: "LPOP", test: "lpop" },
+    { name: "RPOP", test: "rpop" },
+    { name: "LRANGE_100", test: "lrange_100" },
+  ],
+  hashes: [{ name: "HSET", test: "hset" }],
+  sets: [{ name: "SADD", test: "sadd" }, { name: "SPOP", test: "spop" }],
+  zsets: [{ name: "ZADD", test: "zadd" }, { name: "ZPOPMIN", test: "zpopmin" }],
+};
+
+const env = (name: string, def: string) => Deno.env.get(name) ?? def;
+const ROUNDS = Number(env("ROUNDS", "3"));
+const CLIENTS = Number(env("CLIENTS", "50"));
+const PIPELINES = env("PIPELINES", "1,16").split(",").map(Number);
+/** requests per run, sized so that one run takes about 1-2 s here */
+const REQUESTS: Record<string, number> = {
+  "1": Number(env("N_UNPIPELINED", "100000")),
+  "16": Number(env("N_PIPELINED", "600000")),
+};
+const CLK_TCK = 100;
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** utime + stime of a process, in µs. */
+function cpuMicros(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * (1e6 / CLK_TCK);
+}
+
+interface Proc {
+  name: string;
+  port: number;
+  child: Deno.ChildProcess;
+}
+
+async function waitListening(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`server on port ${port} exited at start`);
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function start(name: string, cmd: string, args: (port: number) => string[]): Promise<Proc> {
+  const port = freePort();
+  const child = new Deno.Command(cmd, {
+    args: args(port),
+    stdout: "null",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  await waitListening(port, child);
+  return { name, port, child };
+}
+
+async function stop(p: Proc): Promise<void> {
+  try {
+    p.child.kill("SIGKILL");
+  } catch { /* exited */ }
+  await p.child.status;
+}
+
+interface Result {
+  rps: number;
+  cpuPerReq: number;
+}
+
+async function runBenchmark(p: Proc, t: BenchTest, pipeline: number): Promise<Result> {
+  const n = REQUESTS[String(pipeline)] ?? REQUESTS["1"] * pipeline / 2;
+  const args = ["-p", String(p.port), "-t", t.test, "-c", String(CLIENTS), "-n", String(n)];
+  if (pipeline > 1) args.push("-P", String(pipeline));
+  if (t.dataSize) args.push("-d", String(t.dataSize));
+  args.push("--csv");
+  const before = cpuMicros(p.child.pid);
+  const out = await new Deno.Command("redis-benchmark", { args, stdout: "piped", stderr: "null" })
+    .output();
+  const after = cpuMicros(p.child.pid);
+  const text = new TextDecoder().decode(out.stdout);
+  // --csv: a header line, then "TEST","rps",...
+  const row = text.trim().split("\n").find((l) => !l.startsWith('"test"'));
+  const rps = row ? Number(row.split(",")[1].replaceAll('"', "")) : NaN;
+  return { rps, cpuPerReq: (after - before) / n };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function geomean(xs: number[]): number {
+  const ok = xs.filter((x) => x > 0 && Number.isFinite(x));
+  return Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / Math.max(1, ok.length));
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padStart(n);
+}
+
+async function main(): Promise<void> {
+  const families = env("FAMILIES", "").split(",").filter((f) => f !== "");
+  let tests = [...CORE_TESTS, ...families.flatMap((f) => FAMILY_TESTS[f] ?? [])];
+  const only = env("TESTS", "");
+  if (only !== "") {
+    const names = only.split(",").map((s) => s.trim().toUpperCase());
+    tests = tests.filter((t) => names.includes(t.name.toUpperCase()));
+  }
+  const root = new URL("..", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "redeno-bench-" });
+  const redeno = await start("redeno", Deno.execPath(), (port) => [
+    "run",
+    "--allow-all",
+    `${root}main.ts`,
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--dir",
+    dir,
+  ]);
+  const redis = await start("redis", "redis-server", (port) => [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--dir",
+    dir,
+    "--appendonly",
+    "no",
+  ]);
+  const pongPath = new URL("../../shared/bench/pong.ts", import.meta.url).pathname;
+  let pong: Proc | null = null;
+  try {
+    Deno.statSync(pongPath);
+    pong = await start("pong", Deno.execPath(), (port) => [
+      "run",
+      "--allow-net=127.0.0.1",
+      pongPath,
+      String(port),
+    ]);
+  } catch {
+    console.log(`(floor server ${pongPath} not found: skipped)`);
+  }
+  console.log(
+    `redis-benchmark -c ${CLIENTS}, pipelines ${PIPELINES.join("/")}, ${ROUNDS} rounds (median), ` +
+      `n=${REQUESTS["1"]} unpipelined / ${REQUESTS["16"]} pipelined`,
+  );
+  try {
+    for (const pipeline of PIPELINES) {
+      console.log(`\n-P ${pipeline}`);
+      console.log(
+        `${"test".padEnd(12)}${pad("redeno rps", 12)}${pad("redis rps", 12)}${pad("ratio", 7)}` +
+          `${pad("redeno µs/req", 15)}${pad("redis µs/req", 14)}${pad("cpu ratio", 11)}`,
+      );
+      const ratios: number[] = [];
+      const cpuRatios: number[] = [];
+      for (const t of tests) {
+        const a: Result[] = [];
+        const b: Result[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          // alternate which server goes first, so drift in machine load hits both
+          if (r % 2 === 0) {
+            a.push(await runBenchmark(redeno, t, pipeline));
+            b.push(await runBenchmark(redis, t, pipeline));
+          } else {
+            b.push(await runBenchmark(redis, t, pipeline));
+            a.push(await runBenchmark(redeno, t, pipeline));
+          }
+        }
+        const aRps = median(a.map((x) => x.rps));
+        const bRps = median(b.map((x) => x.rps));
+        const aCpu = median(a.map((x) => x.cpuPerReq));
+        const bCpu = median(b.map((x) => x.cpuPerReq));
+        ratios.push(aRps / bRps);
+        cpuRatios.push(aCpu / bCpu);
+        console.log(
+          `${t.name.padEnd(12)}${pad(Math.round(aRps), 12)}${pad(Math.round(bRps), 12)}${
+            pad((aRps / bRps).toFixed(2), 7)
+          }${pad(aCpu.toFixed(2), 15)}${pad(bCpu.toFixed(2), 14)}${
+            pad((aCpu / bCpu).toFixed(2), 11)
+          }`,
+        );
+      }
+      console.log(
+        `${"geomean".padEnd(12)}${pad("", 24)}${pad(geomean(ratios).toFixed(2), 7)}${pad("", 29)}${
+          pad(geomean(cpuRatios).toFixed(2), 11)
+        }`,
+      );
+      if (pong !== null) {
+        const floor: Result[] = [];
+        const ref: Result[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          floor.push(await runBenchmark(pong, CORE_TESTS[0], pipeline));
+          ref.push(await runBenchmark(redis, CORE_TESTS[0], pipeline));
+        }
+        const f = median(floor.map((x) => x.cpuPerReq));
+        const rr = median(ref.map((x) => x.cpuPerReq));
+        console.log(
+          `floor (pong.ts PING_MBULK): ${Math.round(median(floor.map((x) => x.rps)))} rps, ` +
+            `${f.toFixed(2)} µs/req (${(f / rr).toFixed(2)}× redis)`,
+        );
+      }
+    }
+  } finally {
+    await stop(redeno);
+    await stop(redis);
+    if (pong !== null) await stop(pong);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
