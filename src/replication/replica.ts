@@ -1,0 +1,640 @@
+/**
+ * The replica side of replication (Redis: the slave half of replication.c): connect to
+ * the primary, handshake, PSYNC, receive and load the snapshot, then apply the command
+ * stream through a fake master client, relaying the exact bytes to sub-replicas.
+ * Reconnects by itself, trying a partial resync first.
+ */
+import { Client } from "../client.ts";
+import type { Server } from "../server.ts";
+import { processCommand } from "../dispatch.ts";
+import { ProtocolError } from "../resp/parser.ts";
+import { encodeCommand } from "../resp/writer.ts";
+import { bytesToBinary } from "../resp/bytes.ts";
+import type { Primary } from "./primary.ts";
+
+/** Loads an RDB payload into the (flushed) dataset; returns its replication aux fields. */
+export type LoadFn = (
+  server: Server,
+  bytes: Uint8Array,
+) => { replid?: string; offset?: number; replStreamDb?: number };
+
+/** Where a replica continues from: Redis's cached master (replid, offset, selected db). */
+export interface PsyncPoint {
+  replid: string;
+  offset: number;
+  db: number;
+}
+
+/** What a link needs from the replication module around it. */
+export interface LinkContext {
+  readonly server: Server;
+  readonly primary: Primary;
+  /** the snapshot loader (the persistence module's loadRdb) */
+  load: LoadFn | null;
+  /** the state a PSYNC continues from, or null for `PSYNC ? -1` */
+  cached: PsyncPoint | null;
+  /** set while a FAILOVER hands this (former primary) over: PSYNC carries FAILOVER */
+  psyncFailover: boolean;
+  /** called when the link reaches the connected state (FAILOVER completion) */
+  onConnected(): void;
+}
+
+/** Redis's repl_state, by the names ROLE prints. */
+export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";
+
+/** A link error whose message was already logged. */
+class LinkAborted extends Error {}
+
+/** A growable FIFO of bytes (the received stream, until it is applied). */
+class ByteQueue {
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
+
+  push(bytes: Uint8Array): void {
+    if (this.#buf.length - this.#end < bytes.length) {
+      const live = this.#end - this.#start;
+      let size = this.#buf.length;
+      while (size < live + bytes.length) size *= 2;
+      const next = size === this.#buf.length ? this.#buf : new Uint8Array(size);
+      next.set(this.#buf.subarray(this.#start, this.#end), 0);
+      this.#buf = next;
+      this.#end = live;
+      this.#start = 0;
+    }
+    this.#buf.set(bytes, this.#end);
+    this.#end += bytes.length;
+  }
+
+  /** Removes and returns (a view of) the first n bytes, valid until the next push. */
+  take(n: number): Uint8Array {
+    const out = this.#buf.subarray(this.#start, this.#start + n);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return out;
+  }
+
+  get length(): number {
+    return this.#end - this.#start;
+  }
+}
+
+/** The connection of a replica to its primary. */
+export class MasterLink {
+  readonly host: string;
+  readonly port: number;
+  readonly ctx: LinkContext;
+  state: LinkState = "connect";
+  /** last time anything was read from the primary (ms) */
+  lastIo = Date.now();
+  /** when the link went down (ms); 0 while it is up */
+  downSince = Date.now();
+  /** the fake client that executes the stream (Redis: server.master) */
+  masterClient: Client | null = null;
+  /** Redis: master->reploff (applied) and master->read_reploff (received) */
+  reploff = 0;
+  readReploff = 0;
+  /** snapshot transfer progress (INFO master_sync_*) */
+  transferSize = -1;
+  transferRead = 0;
+  transferLastIo = 0;
+  #conn: Deno.TcpConn | null = null;
+  #stopped = false;
+  #phaseStart = Date.now();
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
+  #raw = new ByteQueue();
+  #appliedConsumed = 0;
+  #writeChain: Promise<void> = Promise.resolve();
+  #sleepTimer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | null = null;
+  #done: Promise<void> | null = null;
+
+  constructor(ctx: LinkContext, host: string, port: number) {
+    this.ctx = ctx;
+    this.host = host;
+    this.port = port;
+  }
+
+  /** Starts the connect / sync / stream loop (runs until stop()). */
+  start(): void {
+    this.#done = this.#run();
+  }
+
+  /** Stops the link for good and closes the connection. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#closeConn();
+    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
+    this.#wake?.();
+    await this.#done;
+  }
+
+  /** Closes the current connection; the loop reconnects (timeouts, tests). */
+  dropConnection(): void {
+    this.#closeConn();
+  }
+
+  #closeConn(): void {
+    try {
+      this.#conn?.close();
+    } catch { /* already closed */ }
+    this.#conn = null;
+  }
+
+  get #server(): Server {
+    return this.ctx.server;
+  }
+
+  #log(level: "notice" | "warning" | "verbose", msg: string): void {
+    this.#server.log(level, msg);
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      let reachedStream = false;
+      try {
+        reachedStream = await this.#session();
+      } catch (e) {
+        if (!(e instanceof LinkAborted) && !this.#stopped) {
+          this.#log("warning", `Replication link error: ${(e as Error).message}`);
+        }
+      }
+      this.#closeConn();
+      this.#linkDown();
+      if (this.#stopped) break;
+      failures = reachedStream ? 0 : failures + 1;
+      await this.#sleep(Math.min(1000, 50 * 2 ** failures));
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#sleepTimer = setTimeout(() => {
+        this.#sleepTimer = undefined;
+        this.#wake = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  /** The link is gone: cache the master state for a later PSYNC (Redis: replicationCacheMaster). */
+  #linkDown(): void {
+    const mc = this.masterClient;
+    if (this.state === "connected" && mc !== null) {
+      this.ctx.cached = { replid: this.ctx.primary.replid, offset: this.reploff, db: mc.db.id };
+      this.#log("notice", "Connection with master lost.");
+      this.#log("notice", "Caching the disconnected master state.");
+      this.downSince = Date.now();
+    }
+    if (mc !== null) mc.closed = true;
+    this.masterClient = null;
+    if (this.state !== "connect") this.state = "connect";
+    this.transferSize = -1;
+    this.transferRead = 0;
+  }
+
+  /** One connection: returns true if it reached the streaming state. */
+  async #session(): Promise<boolean> {
+    this.state = "connecting";
+    this.#phaseStart = Date.now();
+    this.#log("notice", `Connecting to MASTER ${this.host}:${this.port}`);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: this.host, port: this.port });
+    } catch (e) {
+      this.#log("warning", `Unable to connect to MASTER: ${(e as Error).message}`);
+      return false;
+    }
+    if (this.#stopped) {
+      conn.close();
+      return false;
+    }
+    conn.setNoDelay(true);
+    this.#conn = conn;
+    this.#start = this.#end = 0;
+    this.lastIo = Date.now();
+    this.#log("notice", "MASTER <-> REPLICA sync started");
+    this.state = "handshake";
+    this.#phaseStart = Date.now();
+    await this.#handshake();
+    const reply = await this.#psync();
+    if (reply.startsWith("+FULLRESYNC")) {
+      const [, replid, offset] = reply.split(" ");
+      this.#log("notice", `Full resync from master: ${replid}:${offset}`);
+      await this.#fullSync(replid ?? "", Number(offset));
+    } else this.#continue(reply);
+    this.state = "connected";
+    this.downSince = 0;
+    this.ctx.onConnected();
+    await this.#stream();
+    return true;
+  }
+
+  // ---- handshake ----
+
+  async #send(argv: string[]): Promise<void> {
+    const bytes = encodeCommand(argv);
+    const conn = this.#conn;
+    if (conn === null) throw new LinkAborted("closed");
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  }
+
+  async #fill(): Promise<void> {
+    const conn = this.#conn;
+    if (conn === null) throw new LinkAborted("closed");
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#buf.length - this.#end < 16 * 1024) {
+      const live = this.#end - this.#start;
+      const next = live > this.#buf.length / 2 ? new Uint8Array(this.#buf.length * 2) : this.#buf;
+      next.set(this.#buf.subarray(this.#start, this.#end), 0);
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = live;
+    }
+    let n: number | null;
+    try {
+      n = await conn.read(this.#buf.subarray(this.#end));
+    } catch (e) {
+      if (this.#stopped || this.#conn === null) throw new LinkAborted("closed");
+      throw e;
+    }
+    if (n === null) {
+      this.#log("warning", "Master closed the connection");
+      throw new LinkAborted("eof");
+    }
+    this.#end += n;
+    this.lastIo = Date.now();
+  }
+
+  /** Reads one line (without CRLF) as a binary string. */
+  async #readLine(): Promise<string> {
+    for (;;) {
+      for (let i = this.#start; i < this.#end; i++) {
+        if (this.#buf[i] === 10) {
+          const end = i > this.#start && this.#buf[i - 1] === 13 ? i - 1 : i;
+          const line = bytesToBinary(this.#buf, this.#start, end);
+          this.#start = i + 1;
+          return line;
+        }
+      }
+      await this.#fill();
+    }
+  }
+
+  async #command(argv: string[]): Promise<string> {
+    await this.#send(argv);
+    return await this.#readLine();
+  }
+
+  async #handshake(): Promise<void> {
+    const config = this.#server.config;
+    const pong = await this.#command(["PING"]);
+    if (
+      !pong.startsWith("+") && !pong.startsWith("-NOAUTH") && !pong.startsWith("-NOPERM") &&
+      !pong.startsWith("-ERR operation not permitted")
+    ) {
+      this.#log("warning", `Error reply to PING from master: '${pong}'`);
+      throw new LinkAborted("ping");
+    }
+    this.#log("notice", "Master replied to PING, replication can continue...");
+    const masterauth = config.get("masterauth");
+    if (masterauth !== "") {
+      const user = config.get("masteruser");
+      const r = await this.#command(
+        user !== "" ? ["AUTH", user, masterauth] : ["AUTH", masterauth],
+      );
+      if (r.startsWith("-")) {
+        this.#log("warning", `Unable to AUTH to MASTER: ${r}`);
+        throw new LinkAborted("auth");
+      }
+    }
+    const announcePort = config.num("replica-announce-port") || this.#server.port;
+    let r = await this.#command(["REPLCONF", "listening-port", String(announcePort)]);
+    if (r.startsWith("-")) {
+      this.#log(
+        "notice",
+        `(Non critical) Master does not understand REPLCONF listening-port: ${r}`,
+      );
+    }
+    const announceIp = config.get("replica-announce-ip");
+    if (announceIp !== "") {
+      r = await this.#command(["REPLCONF", "ip-address", announceIp]);
+      if (r.startsWith("-")) {
+        this.#log("notice", `(Non critical) Master does not understand REPLCONF ip-address: ${r}`);
+      }
+    }
+    r = await this.#command(["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    if (r.startsWith("-")) {
+      this.#log("notice", `(Non critical) Master does not understand REPLCONF capa: ${r}`);
+    }
+  }
+
+  /** Sends PSYNC and returns the +FULLRESYNC / +CONTINUE line (keep-alives skipped). */
+  async #psync(): Promise<string> {
+    const cached = this.ctx.cached;
+    const argv = cached !== null
+      ? ["PSYNC", cached.replid, String(cached.offset + 1)]
+      : ["PSYNC", "?", "-1"];
+    if (cached !== null) {
+      this.#log(
+        "notice",
+        `Trying a partial resynchronization (request ${cached.replid}:${cached.offset + 1}).`,
+      );
+    } else this.#log("notice", "Partial resynchronization not possible (no cached master)");
+    if (this.ctx.psyncFailover) argv.push("FAILOVER");
+    await this.#send(argv);
+    for (;;) {
+      const line = await this.#readLine();
+      if (line === "") continue; // keep-alive while the primary prepares
+      if (line.startsWith("+FULLRESYNC") || line.startsWith("+CONTINUE")) return line;
+      if (line.startsWith("-NOMASTERLINK") || line.startsWith("-LOADING")) {
+        this.#log(
+          "notice",
+          `Master is currently unable to PSYNC but should be in the future: ${line}`,
+        );
+      } else this.#log("warning", `Unexpected reply to PSYNC from master: ${line}`);
+      throw new LinkAborted("psync");
+    }
+  }
+
+  /** +CONTINUE [newid]: Redis's partial resync path, with the replid2 switch. */
+  #continue(reply: string): void {
+    const primary = this.ctx.primary;
+    const cached = this.ctx.cached!;
+    this.#log("notice", "Successful partial resynchronization with master.");
+    const newId = reply.split(" ")[1];
+    if (newId !== undefined && newId.length === 40 && newId !== cached.replid) {
+      primary.replid2 = cached.replid;
+      primary.secondReplidOffset = this.#server.replOffset + 1;
+      primary.replid = newId;
+      this.#log("notice", `Master replication ID changed to ${newId}`);
+      // sub-replicas must learn the new id
+      primary.disconnectReplicas();
+    }
+    this.#newMasterClient(cached.db, cached.offset);
+    if (primary.backlog === null) primary.createBacklog();
+    this.#log("notice", "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+  }
+
+  #newMasterClient(db: number, offset: number): void {
+    const mc = new Client(this.#server, null);
+    mc.isMaster = true;
+    mc.authenticated = true;
+    mc.name = "";
+    mc.addr = `${this.host}:${this.port}`;
+    mc.db = this.#server.dbs[db] ?? this.#server.dbs[0];
+    this.masterClient = mc;
+    this.reploff = offset;
+    this.readReploff = offset;
+    this.#appliedConsumed = 0;
+    this.#raw = new ByteQueue();
+  }
+
+  // ---- full sync ----
+
+  async #fullSync(replid: string, offset: number): Promise<void> {
+    this.state = "sync";
+    this.#phaseStart = Date.now();
+    this.transferLastIo = Date.now();
+    let line: string;
+    for (;;) {
+      line = await this.#readLine();
+      if (line !== "") break;
+    }
+    if (line.startsWith("-")) {
+      this.#log("warning", `MASTER aborted replication with an error: ${line.slice(1)}`);
+      throw new LinkAborted("aborted");
+    }
+    if (!line.startsWith("$")) {
+      this.#log(
+        "warning",
+        `Bad protocol from MASTER, the first byte is not '$' (we received '${line}'), are you sure the host and port are right?`,
+      );
+      throw new LinkAborted("protocol");
+    }
+    let payload: Uint8Array;
+    if (line.startsWith("$EOF:") && line.length === 45) {
+      this.#log(
+        "notice",
+        "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
+      );
+      payload = await this.#readUntilMark(line.slice(5));
+    } else {
+      const size = Number(line.slice(1));
+      this.#log("notice", `MASTER <-> REPLICA sync: receiving ${size} bytes from master to disk`);
+      payload = await this.#readExact(size);
+    }
+    const primary = this.ctx.primary;
+    // the replication history changes: sub-replicas resync, the old backlog is useless
+    this.ctx.cached = null;
+    primary.disconnectReplicas();
+    primary.freeBacklog();
+    this.#log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+    for (const db of this.#server.dbs) db.clear();
+    this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
+    if (this.ctx.load === null) {
+      this.#log("warning", "Can't load the MASTER synchronization DB: no RDB loader installed");
+      throw new LinkAborted("load");
+    }
+    let info: { replStreamDb?: number };
+    this.#server.loading = true;
+    try {
+      info = this.ctx.load(this.#server, payload);
+    } catch (e) {
+      this.#log(
+        "warning",
+        `Failed trying to load the MASTER synchronization DB from disk, check server logs. (${
+          (e as Error).message
+        })`,
+      );
+      for (const db of this.#server.dbs) db.clear();
+      throw new LinkAborted("load");
+    } finally {
+      this.#server.loading = false;
+    }
+    primary.replid = replid;
+    primary.clearReplicationId2();
+    this.#server.replOffset = offset;
+    this.#newMasterClient(info.replStreamDb ?? 0, offset);
+    primary.createBacklog();
+    this.#log("notice", "MASTER <-> REPLICA sync: Finished with success");
+  }
+
+  async #readExact(size: number): Promise<Uint8Array> {
+    const out = new Uint8Array(size);
+    let got = 0;
+    this.transferSize = size;
+    while (got < size) {
+      if (this.#start === this.#end) await this.#fill();
+      const n = Math.min(size - got, this.#end - this.#start);
+      out.set(this.#buf.subarray(this.#start, this.#start + n), got);
+      this.#start += n;
+      got += n;
+      this.transferRead = got;
+      this.transferLastIo = Date.now();
+    }
+    return out;
+  }
+
+  async #readUntilMark(mark: string): Promise<Uint8Array> {
+    const markBytes = new Uint8Array(mark.length);
+    for (let i = 0; i < mark.length; i++) markBytes[i] = mark.charCodeAt(i);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    // the last bytes of the previous chunks, so a mark split across reads is found
+    let tail = new Uint8Array(0);
+    this.transferSize = -1;
+    for (;;) {
+      if (this.#start === this.#end) await this.#fill();
+      const chunk = this.#buf.slice(this.#start, this.#end);
+      const joined = new Uint8Array(tail.length + chunk.length);
+      joined.set(tail);
+      joined.set(chunk, tail.length);
+      const at = indexOf(joined, markBytes);
+      if (at >= 0) {
+        // bytes of this chunk that belong to the payload
+        const inChunk = at - tail.length;
+        if (inChunk > 0) parts.push(chunk.subarray(0, inChunk));
+        total += Math.max(0, inChunk);
+        this.#start += inChunk + markBytes.length;
+        let out = concat(parts, total);
+        // a mark straddling the previous chunk: drop the bytes already stored
+        if (inChunk < 0) out = out.subarray(0, out.length + inChunk);
+        this.transferRead = out.length;
+        return out;
+      }
+      parts.push(chunk);
+      total += chunk.length;
+      this.#start = this.#end;
+      tail = joined.slice(Math.max(0, joined.length - markBytes.length + 1));
+      this.transferRead = total;
+      this.transferLastIo = Date.now();
+    }
+  }
+
+  // ---- the stream ----
+
+  /** Sends REPLCONF ACK <applied offset> (Redis's replicationSendAck). */
+  sendAck(): void {
+    const conn = this.#conn;
+    if (conn === null || this.state !== "connected") return;
+    const bytes = encodeCommand(["REPLCONF", "ACK", String(this.reploff)]);
+    this.#writeChain = this.#writeChain.then(async () => {
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    }).catch(() => {});
+  }
+
+  async #stream(): Promise<void> {
+    const mc = this.masterClient!;
+    const parser = mc.parser;
+    // the initial ACK puts us online at once on a diskless primary
+    this.sendAck();
+    if (this.#end > this.#start) {
+      const leftover = this.#buf.subarray(this.#start, this.#end);
+      parser.feed(leftover);
+      this.#raw.push(leftover);
+      this.readReploff += leftover.length;
+      this.#start = this.#end = 0;
+      this.#apply(mc);
+    }
+    for (;;) {
+      const conn = this.#conn;
+      if (conn === null || this.#stopped) throw new LinkAborted("closed");
+      const region = parser.writable();
+      let n: number | null;
+      try {
+        n = await conn.read(region);
+      } catch (e) {
+        if (this.#stopped || this.#conn === null) throw new LinkAborted("closed");
+        throw e;
+      }
+      if (n === null) throw new LinkAborted("eof");
+      this.lastIo = Date.now();
+      parser.commit(n);
+      this.#raw.push(region.subarray(0, n));
+      this.readReploff += n;
+      this.#apply(mc);
+    }
+  }
+
+  /** Executes every complete command received, then relays the applied bytes. */
+  #apply(mc: Client): void {
+    const parser = mc.parser;
+    let applied = 0;
+    for (;;) {
+      let argv: string[] | null;
+      try {
+        argv = parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.#log("warning", `Protocol error from MASTER: ${e.message}`);
+        this.#closeConn();
+        break;
+      }
+      if (argv === null) break;
+      processCommand(mc, argv);
+      mc.reply.len = 0;
+      // inside MULTI the offset moves only when EXEC ran (Redis does the same)
+      if (mc.multi === null) {
+        const delta = parser.consumed - this.#appliedConsumed;
+        this.#appliedConsumed = parser.consumed;
+        this.reploff += delta;
+        applied += delta;
+      }
+    }
+    if (applied > 0) this.ctx.primary.feedRaw(this.#raw.take(applied));
+  }
+
+  // ---- cron ----
+
+  /** Once a second: ACK, and timeouts of every phase (Redis's replicationCron). */
+  cron(): void {
+    const timeoutMs = this.#server.config.num("repl-timeout") * 1000;
+    const now = Date.now();
+    if (
+      (this.state === "connecting" || this.state === "handshake") &&
+      now - this.#phaseStart > timeoutMs
+    ) {
+      this.#log("warning", "Timeout connecting to the MASTER...");
+      this.#closeConn();
+    } else if (this.state === "sync" && now - this.lastIo > timeoutMs) {
+      this.#log(
+        "warning",
+        "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.",
+      );
+      this.#closeConn();
+    } else if (this.state === "connected") {
+      if (now - this.lastIo > timeoutMs) {
+        this.#log("warning", "MASTER timeout: no data nor PING received...");
+        this.#closeConn();
+      } else this.sendAck();
+    }
+  }
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  const last = hay.length - needle.length;
+  outer: for (let i = 0; i <= last; i++) {
+    if (hay[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
