@@ -1,5 +1,533 @@
-/** keys commands. */
-import type { CommandSpec } from "./table.ts";
+/** Generic keyspace commands (Redis: db.c and expire.c). */
+import type { Client } from "../client.ts";
+import type { Db, Entry, Value } from "../store/db.ts";
+import { cmd, type CommandSpec, container } from "./table.ts";
+import { ERR } from "../errors.ts";
+import { parseInteger } from "../resp/bytes.ts";
+import { globMatch } from "../store/glob.ts";
+import { lazyExpire, stringEncoding, stringRefcount } from "./strings.ts";
 
-/** The keys command specs. */
-export const commands: CommandSpec[] = [];
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * A key's entry without touching access time or keyspace stats (Redis's
+ * LOOKUP_NOTOUCH|LOOKUP_NOSTATS); an expired key is removed (on a primary) and hidden.
+ */
+export function peekEntry(db: Db, key: string): Entry | undefined {
+  const e = db.dict.get(key);
+  if (e === undefined) return undefined;
+  if (e.expireAt !== 0 && e.expireAt <= db.host.now()) {
+    if (!db.host.isReplica) db.lookupWrite(key);
+    return undefined;
+  }
+  return e;
+}
+
+/** True if the key exists but its TTL has passed (Redis's keyIsExpired). */
+function isExpired(db: Db, e: Entry): boolean {
+  return e.expireAt !== 0 && e.expireAt <= db.host.now();
+}
+
+/** The TYPE name of a value. */
+export function typeName(v: Value): string {
+  return typeof v === "string" ? "string" : v.type;
+}
+
+/**
+ * A deep copy of a value for COPY: strings are immutable, collections must implement
+ * `clone()`. Returns null for a value type that cannot be copied.
+ */
+function cloneValue(v: Value): Value | null {
+  if (typeof v === "string") return v;
+  const withClone = v as Value & { clone?: () => Value };
+  return typeof withClone.clone === "function" ? withClone.clone() : null;
+}
+
+/** Parses a database index argument; replies with Redis's errors and returns null. */
+function dbArg(c: Client, arg: string): Db | null {
+  const id = parseInteger(arg);
+  if (id === null || id < -2147483648 || id > 2147483647) {
+    c.error(ERR.notInteger);
+    return null;
+  }
+  const db = c.server.dbs[id];
+  if (id < 0 || db === undefined) {
+    c.error(ERR.dbIndexOutOfRange);
+    return null;
+  }
+  return db;
+}
+
+function del(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let j = 1; j < argv.length; j++) {
+    if (c.db.delete(argv[j])) {
+      c.modified(argv[j], "g", "del");
+      n++;
+    }
+  }
+  c.reply.int(n);
+}
+
+function exists(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let j = 1; j < argv.length; j++) if (c.db.lookupRead(argv[j]) !== undefined) n++;
+  c.reply.int(n);
+}
+
+function type(c: Client, argv: string[]): void {
+  const v = c.db.get(argv[1]);
+  c.reply.simple(v === undefined ? "none" : typeName(v));
+}
+
+function keys(c: Client, argv: string[]): void {
+  const pattern = argv[1];
+  const all = pattern === "*";
+  const db = c.db;
+  const out: string[] = [];
+  for (const key of db.keyList()) {
+    if (!all && !globMatch(pattern, key)) continue;
+    if (isExpired(db, db.dict.get(key)!)) continue;
+    out.push(key);
+  }
+  c.reply.bulkArray(out);
+}
+
+/** Parses a SCAN cursor like Redis's strtoul-based parseScanCursorOrReply. */
+export function parseScanCursor(c: Client, arg: string): number | null {
+  if (!/^[+-]?\d*$/.test(arg) || (arg.length > 0 && !/\d/.test(arg))) {
+    c.error("ERR invalid cursor");
+    return null;
+  }
+  if (arg === "") return 0;
+  let v = BigInt(arg);
+  if (v > 18446744073709551615n || v < -18446744073709551615n) {
+    c.error("ERR invalid cursor");
+    return null;
+  }
+  if (v < 0n) v += 18446744073709551616n;
+  return Number(v);
+}
+
+function scan(c: Client, argv: string[]): void {
+  const cursor = parseScanCursor(c, argv[1]);
+  if (cursor === null) return;
+  let count = 10;
+  let pattern: string | null = null;
+  let typeFilter: string | null = null;
+  for (let i = 2; i < argv.length;) {
+    const opt = argv[i].toLowerCase();
+    const remaining = argv.length - i;
+    if (opt === "count" && remaining >= 2) {
+      const n = parseInteger(argv[i + 1]);
+      if (n === null) return c.error(ERR.notInteger);
+      if (n < 1) return c.error(ERR.syntax);
+      count = n;
+    } else if (opt === "match" && remaining >= 2) {
+      pattern = argv[i + 1];
+      if (pattern === "*") pattern = null;
+    } else if (opt === "type" && remaining >= 2) {
+      typeFilter = argv[i + 1].toLowerCase();
+    } else {
+      return c.error(ERR.syntax);
+    }
+    i += 2;
+  }
+  const db = c.db;
+  const visited: string[] = [];
+  const next = db.scan(cursor, count, (key) => visited.push(key));
+  const out: string[] = [];
+  for (const key of visited) {
+    if (pattern !== null && !globMatch(pattern, key)) continue;
+    const e = db.dict.get(key);
+    if (e === undefined) continue;
+    if (typeFilter !== null && typeName(e.value) !== typeFilter) continue;
+    if (peekEntry(db, key) === undefined) continue;
+    out.push(key);
+  }
+  c.reply.array(2);
+  c.reply.bulk(String(next));
+  c.reply.bulkArray(out);
+}
+
+function randomkey(c: Client): void {
+  const db = c.db;
+  const allVolatile = db.size === db.volatileCount;
+  for (let tries = 100;;) {
+    const key = db.randomKey();
+    if (key === undefined) return c.reply.nil();
+    const e = db.dict.get(key)!;
+    if (isExpired(db, e)) {
+      if (allVolatile && db.host.isReplica && --tries === 0) return c.reply.bulk(key);
+      if (!db.host.isReplica) {
+        db.lookupWrite(key);
+        continue;
+      }
+      continue;
+    }
+    return c.reply.bulk(key);
+  }
+}
+
+function renameGeneric(c: Client, argv: string[], nx: boolean): void {
+  const [, src, dst] = argv;
+  const e = c.db.lookupWrite(src);
+  if (e === undefined) return c.error(ERR.noSuchKey);
+  if (src === dst) return nx ? c.reply.int(0) : c.reply.simple("OK");
+  const { value, raw, noInt, expireAt } = e;
+  if (c.db.lookupWrite(dst) !== undefined) {
+    if (nx) return c.reply.int(0);
+    c.db.delete(dst);
+  }
+  c.db.delete(src);
+  const moved = c.db.add(dst, value);
+  moved.raw = raw;
+  moved.noInt = noInt;
+  if (expireAt !== 0) c.db.setExpire(dst, moved, expireAt);
+  c.modified(src, "g", "rename_from");
+  c.modified(dst, "g", "rename_to");
+  if (nx) c.reply.int(1);
+  else c.reply.simple("OK");
+}
+
+function copy(c: Client, argv: string[]): void {
+  const [, src, dst] = argv;
+  let target = c.db;
+  let replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "replace") replace = true;
+    else if (opt === "db" && j + 1 < argv.length) {
+      const db = dbArg(c, argv[++j]);
+      if (db === null) return;
+      target = db;
+    } else return c.error(ERR.syntax);
+  }
+  if (target === c.db && src === dst) return c.error(ERR.sameObject);
+  const e = c.db.lookupWrite(src);
+  if (e === undefined) return c.reply.int(0);
+  const existing = target.lookupWrite(dst);
+  if (existing !== undefined && !replace) return c.reply.int(0);
+  const value = cloneValue(e.value);
+  if (value === null) return c.error(`ERR COPY is not supported for ${typeName(e.value)} values`);
+  if (existing !== undefined) target.delete(dst);
+  const created = target.add(dst, value);
+  created.raw = e.raw;
+  created.noInt = e.noInt;
+  if (e.expireAt !== 0) target.setExpire(dst, created, e.expireAt);
+  c.modified(dst, "g", "copy_to", target);
+  c.reply.int(1);
+}
+
+function move(c: Client, argv: string[]): void {
+  const key = argv[1];
+  const target = dbArg(c, argv[2]);
+  if (target === null) return;
+  if (target === c.db) return c.error(ERR.sameObject);
+  const e = c.db.lookupWrite(key);
+  if (e === undefined) return c.reply.int(0);
+  if (target.lookupWrite(key) !== undefined) return c.reply.int(0);
+  const { value, raw, noInt, expireAt } = e;
+  c.db.delete(key);
+  const moved = target.add(key, value);
+  moved.raw = raw;
+  moved.noInt = noInt;
+  if (expireAt !== 0) target.setExpire(key, moved, expireAt);
+  c.modified(key, "g", "move_from");
+  c.modified(key, "g", "move_to", target);
+  c.reply.int(1);
+}
+
+/**
+ * Marks the clients watching keys of `db` that exist in `db` (or in `other`) as
+ * dirty: FLUSHDB/FLUSHALL empty a db, SWAPDB replaces its contents.
+ */
+export function touchAllWatchedKeys(db: Db, other?: Db): void {
+  for (const [key, watchers] of db.watched) {
+    if (db.dict.has(key) || (other !== undefined && other.dict.has(key))) {
+      for (const w of watchers) w.dirtyCas = true;
+    }
+  }
+}
+
+function swapdb(c: Client, argv: string[]): void {
+  const a = parseInteger(argv[1]);
+  if (a === null || a < -2147483648 || a > 2147483647) {
+    return c.error("ERR invalid first DB index");
+  }
+  const b = parseInteger(argv[2]);
+  if (b === null || b < -2147483648 || b > 2147483647) {
+    return c.error("ERR invalid second DB index");
+  }
+  const dbs = c.server.dbs;
+  if (a < 0 || b < 0 || a >= dbs.length || b >= dbs.length) {
+    return c.error(ERR.dbIndexOutOfRange);
+  }
+  if (a !== b) {
+    const da = dbs[a];
+    const db = dbs[b];
+    touchAllWatchedKeys(da, db);
+    touchAllWatchedKeys(db, da);
+    da.swapWith(db);
+    const blocking = c.server.blocking;
+    if (blocking.blockedCount > 0) {
+      for (const d of [da, db]) {
+        for (const key of d.keyList()) {
+          if (blocking.hasWaiters(d, key)) c.server.keyReady(d, key);
+        }
+      }
+    }
+  }
+  c.server.dirty++;
+  c.reply.simple("OK");
+}
+
+function touch(c: Client, argv: string[]): void {
+  let n = 0;
+  for (let j = 1; j < argv.length; j++) if (c.db.lookupRead(argv[j]) !== undefined) n++;
+  c.reply.int(n);
+}
+
+/** Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; false after a syntax error. */
+function flushArgsOk(c: Client, argv: string[]): boolean {
+  if (argv.length > 2) {
+    c.error(ERR.syntax);
+    return false;
+  }
+  if (argv.length === 2) {
+    const mode = argv[1].toLowerCase();
+    if (mode !== "async" && mode !== "sync") {
+      c.error(ERR.syntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Empties one database, invalidating WATCH on its existing keys. */
+export function flushDb(db: Db): number {
+  touchAllWatchedKeys(db);
+  return db.clear();
+}
+
+function flushdb(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  c.server.dirty += flushDb(c.db) + 1;
+  c.reply.simple("OK");
+}
+
+function flushall(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  let n = 0;
+  for (const db of c.server.dbs) n += flushDb(db);
+  c.server.dirty += n + 1;
+  c.reply.simple("OK");
+}
+
+// ---- expiry ----
+
+const EXP_NX = 1;
+const EXP_XX = 2;
+const EXP_GT = 4;
+const EXP_LT = 8;
+
+/** Redis's expireGenericCommand. `base` is 0 for *AT forms; `unitMs` 1000 for seconds. */
+function expireGeneric(c: Client, argv: string[], base: number, unitMs: number): void {
+  const key = argv[1];
+  const name = argv[0].toLowerCase();
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "nx") flags |= EXP_NX;
+    else if (opt === "xx") flags |= EXP_XX;
+    else if (opt === "gt") flags |= EXP_GT;
+    else if (opt === "lt") flags |= EXP_LT;
+    else return c.error(`ERR Unsupported option ${argv[j]}`);
+  }
+  if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) {
+    return c.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (flags & EXP_GT && flags & EXP_LT) {
+    return c.error("ERR GT and LT options at the same time are not compatible");
+  }
+  if (parseInteger(argv[2]) === null) return c.error(ERR.notInteger);
+  let when = BigInt(argv[2]);
+  if (unitMs === 1000) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) {
+      return c.error(ERR.invalidExpire(name));
+    }
+    when *= 1000n;
+  }
+  if (when > INT64_MAX - BigInt(base)) return c.error(ERR.invalidExpire(name));
+  when += BigInt(base);
+  const e = c.db.lookupWrite(key);
+  if (e === undefined) return c.reply.int(0);
+  const whenMs = Number(when);
+  if (flags) {
+    const current = e.expireAt === 0 ? -1 : e.expireAt;
+    if (flags & EXP_NX && current !== -1) return c.reply.int(0);
+    if (flags & EXP_XX && current === -1) return c.reply.int(0);
+    if (flags & EXP_GT && (current === -1 || whenMs <= current)) return c.reply.int(0);
+    if (flags & EXP_LT && current !== -1 && whenMs >= current) return c.reply.int(0);
+  }
+  if (whenMs <= c.server.now() && !c.server.loading && !c.server.isReplica) {
+    c.db.delete(key);
+    c.rewrite([lazyExpire(c) ? "UNLINK" : "DEL", key]);
+    c.modified(key, "g", "del");
+    return c.reply.int(1);
+  }
+  c.db.setExpire(key, e, whenMs);
+  c.reply.int(1);
+  if (name !== "pexpireat" || base !== 0 || unitMs !== 1) {
+    c.rewrite(["PEXPIREAT", key, when.toString(), ...argv.slice(3)]);
+  }
+  c.modified(key, "g", "expire");
+}
+
+function ttlGeneric(c: Client, argv: string[], ms: boolean): void {
+  const e = c.db.lookupRead(argv[1]);
+  if (e === undefined) return c.reply.int(-2);
+  if (e.expireAt === 0) return c.reply.int(-1);
+  let ttl = e.expireAt - c.server.now();
+  if (ttl < 0) ttl = 0;
+  c.reply.int(ms ? ttl : Math.floor((ttl + 500) / 1000));
+}
+
+function expiretimeGeneric(c: Client, argv: string[], ms: boolean): void {
+  const e = c.db.lookupRead(argv[1]);
+  if (e === undefined) return c.reply.int(-2);
+  if (e.expireAt === 0) return c.reply.int(-1);
+  c.reply.int(ms ? e.expireAt : Math.floor(e.expireAt / 1000));
+}
+
+function persist(c: Client, argv: string[]): void {
+  const e = c.db.lookupWrite(argv[1]);
+  if (e === undefined || !c.db.persist(argv[1], e)) return c.reply.int(0);
+  c.modified(argv[1], "g", "persist");
+  c.reply.int(1);
+}
+
+// ---- OBJECT ----
+
+const LFU_IDLE_ERROR =
+  "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const NOT_LFU_ERROR =
+  "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+const OBJECT_HELP = [
+  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+  "HELP",
+  "    Prints this help.",
+];
+
+/** OBJECT's lookup: no access-time update, counted in keyspace stats; null replied. */
+function objectLookup(c: Client, key: string): Entry | undefined {
+  const e = peekEntry(c.db, key);
+  if (e === undefined) {
+    c.server.stats.keyspaceMisses++;
+    c.reply.nil();
+  } else c.server.stats.keyspaceHits++;
+  return e;
+}
+
+function isLfu(c: Client): boolean {
+  return c.server.config.get("maxmemory-policy").includes("lfu");
+}
+
+function objectEncoding(c: Client, argv: string[]): void {
+  const e = objectLookup(c, argv[2]);
+  if (e === undefined) return;
+  c.reply.bulk(typeof e.value === "string" ? stringEncoding(e) : e.value.encoding());
+}
+
+function objectRefcount(c: Client, argv: string[]): void {
+  const e = objectLookup(c, argv[2]);
+  if (e === undefined) return;
+  c.reply.int(typeof e.value === "string" ? stringRefcount(e) : 1);
+}
+
+function objectIdletime(c: Client, argv: string[]): void {
+  const e = objectLookup(c, argv[2]);
+  if (e === undefined) return;
+  if (isLfu(c)) return c.error(LFU_IDLE_ERROR);
+  c.reply.int(Math.max(0, Math.floor(Date.now() / 1000) - e.lru));
+}
+
+function objectFreq(c: Client, argv: string[]): void {
+  const e = objectLookup(c, argv[2]);
+  if (e === undefined) return;
+  if (!isLfu(c)) return c.error(NOT_LFU_ERROR);
+  c.reply.int(e.freq);
+}
+
+function objectHelp(c: Client): void {
+  c.reply.array(OBJECT_HELP.length);
+  for (const line of OBJECT_HELP) c.reply.simple(line);
+}
+
+const G = { categories: ["keyspace"] };
+const K1 = { keys: [1, 1, 1] as [number, number, number], ...G };
+const KALL = { keys: [1, -1, 1] as [number, number, number], ...G };
+const K2 = { keys: [2, 2, 1] as [number, number, number], ...G };
+
+/** The generic keyspace command specs. */
+export const commands: CommandSpec[] = [
+  cmd("generic", "del", -2, "write", del, KALL),
+  cmd("generic", "unlink", -2, "write fast", del, KALL),
+  cmd("generic", "exists", -2, "readonly fast", exists, KALL),
+  cmd("generic", "type", 2, "readonly fast", type, K1),
+  cmd("generic", "keys", 2, "readonly", keys, { categories: ["keyspace", "dangerous"] }),
+  cmd("generic", "scan", -2, "readonly", scan, G),
+  cmd("generic", "randomkey", 1, "readonly", randomkey, G),
+  cmd("generic", "rename", 3, "write", (c, a) => renameGeneric(c, a, false), {
+    keys: [1, 2, 1],
+    ...G,
+  }),
+  cmd("generic", "renamenx", 3, "write fast", (c, a) => renameGeneric(c, a, true), {
+    keys: [1, 2, 1],
+    ...G,
+  }),
+  cmd("generic", "copy", -3, "write denyoom", copy, { keys: [1, 2, 1], ...G }),
+  cmd("generic", "move", 3, "write fast", move, K1),
+  cmd("server", "swapdb", 3, "write fast", swapdb, { categories: ["keyspace", "dangerous"] }),
+  cmd("generic", "touch", -2, "readonly fast", touch, KALL),
+  cmd("server", "dbsize", 1, "readonly fast", (c) => c.reply.int(c.db.size), G),
+  cmd("server", "flushdb", -1, "write", flushdb, { categories: ["keyspace", "dangerous"] }),
+  cmd("server", "flushall", -1, "write", flushall, { categories: ["keyspace", "dangerous"] }),
+  cmd(
+    "generic",
+    "expire",
+    -3,
+    "write fast",
+    (c, a) => expireGeneric(c, a, c.server.now(), 1000),
+    K1,
+  ),
+  cmd("generic", "pexpire", -3, "write fast", (c, a) => expireGeneric(c, a, c.server.now(), 1), K1),
+  cmd("generic", "expireat", -3, "write fast", (c, a) => expireGeneric(c, a, 0, 1000), K1),
+  cmd("generic", "pexpireat", -3, "write fast", (c, a) => expireGeneric(c, a, 0, 1), K1),
+  cmd("generic", "ttl", 2, "readonly fast", (c, a) => ttlGeneric(c, a, false), K1),
+  cmd("generic", "pttl", 2, "readonly fast", (c, a) => ttlGeneric(c, a, true), K1),
+  cmd("generic", "expiretime", 2, "readonly fast", (c, a) => expiretimeGeneric(c, a, false), K1),
+  cmd("generic", "pexpiretime", 2, "readonly fast", (c, a) => expiretimeGeneric(c, a, true), K1),
+  cmd("generic", "persist", 2, "write fast", persist, K1),
+  container("generic", "object", -2, [
+    cmd("generic", "encoding", 3, "readonly", objectEncoding, K2),
+    cmd("generic", "refcount", 3, "readonly", objectRefcount, K2),
+    cmd("generic", "idletime", 3, "readonly", objectIdletime, K2),
+    cmd("generic", "freq", 3, "readonly", objectFreq, K2),
+    cmd("generic", "help", 2, "loading stale", objectHelp, G),
+  ]),
+];
