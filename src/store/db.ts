@@ -33,6 +33,8 @@ export class Entry {
   freq = 0;
   /** set when an APPEND/SETRANGE made a raw string (OBJECT ENCODING) */
   raw = false;
+  /** set when a numeric string is stored unencoded (INCRBYFLOAT results: "embstr") */
+  noInt = false;
   constructor(value: Value, now: number) {
     this.value = value;
     this.lru = now;
@@ -55,6 +57,8 @@ export interface KeyspaceHost {
   keyReady(db: Db, key: string): void;
   /** true while some snapshot needs beforeKeyChange calls */
   readonly cowActive: boolean;
+  /** keyspace_hits / keyspace_misses counters (INFO stats), when the host keeps them */
+  readonly stats?: { keyspaceHits: number; keyspaceMisses: number };
 }
 
 /** One numbered database. */
@@ -84,15 +88,26 @@ export class Db {
     return this.#volatile.length;
   }
 
-  /** Entry for reading: undefined when missing or logically expired. */
+  /**
+   * Entry for reading: undefined when missing or logically expired. Counts
+   * keyspace_hits / keyspace_misses and updates the access time, like Redis's
+   * lookupKeyRead.
+   */
   lookupRead(key: string): Entry | undefined {
     const e = this.dict.get(key);
-    if (e === undefined) return undefined;
+    const stats = this.host.stats;
+    if (e === undefined) {
+      if (stats) stats.keyspaceMisses++;
+      return undefined;
+    }
     if (e.expireAt !== 0 && e.expireAt <= this.host.now()) {
+      if (stats) stats.keyspaceMisses++;
       if (this.host.isReplica) return undefined;
       this.#expire(key);
       return undefined;
     }
+    if (stats) stats.keyspaceHits++;
+    e.lru = this.host.now() / 1000 | 0;
     return e;
   }
 
@@ -131,6 +146,7 @@ export class Db {
     if (e !== undefined) {
       e.value = value;
       e.raw = false;
+      e.noInt = false;
       if (!keepTtl && e.expireAt !== 0) this.#clearExpire(key, e);
       return e;
     }
