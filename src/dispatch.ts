@@ -173,8 +173,12 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.propagateArgv = null;
   c.preventPropagation = false;
   c.commandFailed = false;
-  if (server.monitors.size > 0 && !spec.flags.includes("skip_monitor")) {
-    server.feedMonitors(c, argv);
+  // admin commands are never shown to MONITOR, and secrets are redacted (Redis 7.0)
+  if (
+    server.monitors.size > 0 && !spec.flags.includes("skip_monitor") &&
+    !spec.flags.includes("admin")
+  ) {
+    server.feedMonitors(c, spec.redact ? spec.redact(argv) : argv);
   }
   server.executing++;
   const start = performance.now();
@@ -186,7 +190,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const usec = Math.round((performance.now() - start) * 1000);
   c.lastCommand = fullName(spec);
   server.stats.called(spec, usec, c.commandFailed);
-  if (server.slowlogHook !== null) server.slowlogHook(c, argv, usec);
+  if (server.slowlogHook !== null) {
+    server.slowlogHook(c, spec.redact ? spec.redact(argv) : argv, usec);
+  }
   if (server.dirty !== dirtyBefore && !c.preventPropagation) {
     server.alsoPropagate(c.db.id, c.propagateArgv ?? argv);
   }

@@ -4,7 +4,7 @@
  * ACL GETUSER / LIST / CAT / DRYRUN and error strings with a real redis-server.
  */
 import assert from "node:assert/strict";
-import Redis from "ioredis";
+import { Redis } from "ioredis";
 import {
   HAVE_REDIS,
   type Reply,
@@ -784,4 +784,27 @@ Deno.test("disabled default user: new connections need AUTH as another user", as
       c.close();
     }
   });
+});
+
+Deno.test({
+  name: "MONITOR never shows passwords: AUTH is redacted and ACL SETUSER hidden",
+  ignore: missing("monitor"),
+  async fn() {
+    await withServer(async (admin, port) => {
+      const monitor = await RespClient.connect(port);
+      try {
+        assert.equal(await monitor.call("MONITOR"), "OK");
+        await admin.call("ACL", "SETUSER", "mia", "on", ">topsecret", "+@all", "~*");
+        await admin.call("AUTH", "mia", "topsecret");
+        await admin.call("GET", "k");
+        const lines: string[] = [];
+        while (!lines.some((l) => l.includes('"GET"'))) lines.push(await monitor.read() as string);
+        assert.equal(lines.length, 2);
+        assert.match(lines[0], /"AUTH" "\(redacted\)" "\(redacted\)"$/);
+        assert.ok(!lines.join("\n").includes("topsecret"));
+      } finally {
+        monitor.close();
+      }
+    });
+  },
 });

@@ -279,6 +279,11 @@ function help(c: Client): void {
 }
 
 const ADMIN = "admin noscript loading stale";
+
+/** Replaces every argument from `from` on with "(redacted)" (MONITOR, SLOWLOG). */
+function redactFrom(from: number): (argv: string[]) => string[] {
+  return (argv) => argv.map((a, i) => i < from ? a : "(redacted)");
+}
 const PLAIN = "noscript loading stale";
 
 /** The ACL and AUTH command specs. */
@@ -286,6 +291,7 @@ export const commands: CommandSpec[] = [
   cmd("connection", "auth", -2, "noscript loading stale fast no_auth allow_busy", auth, {
     categories: ["connection"],
     summary: "Authenticate to the server",
+    redact: redactFrom(1),
     since: "1.0.0",
   }),
   container("server", "acl", -2, [
@@ -322,6 +328,7 @@ export const commands: CommandSpec[] = [
     }),
     cmd("server", "setuser", -3, ADMIN, setuser, {
       summary: "Modify or create the rules for a specific ACL user",
+      redact: redactFrom(2),
     }),
     cmd("server", "users", 2, ADMIN, users, {
       summary: "List the username of all the configured ACL rules",

@@ -57,6 +57,8 @@ export interface CommandSpec {
   complexity?: string;
   /** argument names for COMMAND DOCS (redis-cli hints) */
   args?: DocArg[];
+  /** argv as MONITOR and SLOWLOG show it, secrets replaced (Redis: redacted arguments) */
+  redact?: (argv: string[]) => string[];
 }
 
 /** A COMMAND DOCS argument description (a subset of Redis's fields). */
@@ -87,6 +89,7 @@ export interface CmdOptions {
   since?: string;
   complexity?: string;
   args?: DocArg[];
+  redact?: (argv: string[]) => string[];
 }
 
 /**
@@ -117,6 +120,7 @@ export function cmd(
     ...(options.since ? { since: options.since } : {}),
     ...(options.complexity ? { complexity: options.complexity } : {}),
     ...(options.args ? { args: options.args } : {}),
+    ...(options.redact ? { redact: options.redact } : {}),
   };
 }
 
