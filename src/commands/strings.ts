@@ -182,7 +182,8 @@ function setGeneric(
     c.server.notify("g", "expire", key, c.db.id);
   }
   if (!(flags & F_GET)) replies.ok();
-  if (flags & F_GET && expire === null) {
+  // GET is not replicated (a rewrite to SET ... PXAT already dropped it)
+  if (flags & F_GET && (expire === null || flags & F_PXAT)) {
     c.rewrite(argv.filter((a, j) => j < 3 || a.toLowerCase() !== "get"));
   }
 }
