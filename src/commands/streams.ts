@@ -185,7 +185,7 @@ function trimStream(s: StreamValue, args: TrimArgs): number {
     }
     break;
   }
-  if (deleted > 0) s.firstId = idx.first()?.[0] ?? MAX_ID;
+  if (deleted > 0) s.updateFirstId();
   return deleted;
 }
 
@@ -377,9 +377,6 @@ function xsetid(c: Client, argv: string[]): void {
   const s = writeStream(c, key);
   if (s === null) return;
   if (s === undefined) return c.error(ERR.noSuchKey);
-  if (cmpId(id, s.maxDeletedId) < 0) {
-    return c.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-  }
   if (s.length > 0) {
     if (cmpId(id, s.entries.last()![0]) < 0) {
       return c.error("ERR The ID specified in XSETID is smaller than the target stream top item");
@@ -389,6 +386,9 @@ function xsetid(c: Client, argv: string[]): void {
         "ERR The entries_added specified in XSETID is smaller than the target stream length",
       );
     }
+  }
+  if (cmpId(id, s.maxDeletedId) < 0) {
+    return c.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
   }
   s.lastId = id;
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
@@ -527,7 +527,9 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
   }
   c.preventPropagation = true;
   if (served.length > 0) {
-    c.reply.map(served.length);
+    // RESP2: an array of [key, entries]; RESP3: a map key → entries
+    if (c.reply.resp === 2) c.reply.array(served.length);
+    else c.reply.map(served.length);
     for (const sv of served) {
       if (c.reply.resp === 2) c.reply.array(2);
       c.reply.bulk(sv.key);
@@ -647,20 +649,26 @@ function streamKeys(argv: string[]): number[] {
 // ---- XINFO ----
 
 function xinfoStream(c: Client, argv: string[]): void {
-  let full = false;
-  let count = 10;
-  if (argv.length > 3) {
-    if (argv[3].toLowerCase() !== "full") return c.error(ERR.syntax);
-    full = true;
-    if (argv.length === 6 && argv[4].toLowerCase() === "count") {
-      const n = parseInteger(argv[5]);
-      if (n === null) return c.error(ERR.notInteger);
-      count = n < 0 ? 10 : n;
-    } else if (argv.length !== 4) return c.error(ERR.syntax);
-  }
   const s = readStream(c, argv[2]);
   if (s === null) return;
   if (s === undefined) return c.error(ERR.noSuchKey);
+  const syntax = () =>
+    c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XINFO HELP.`,
+    );
+  const optc = argv.length - 3;
+  const full = optc > 0;
+  let count = 10;
+  if (full) {
+    if (optc !== 1 && optc !== 3) return syntax();
+    if (argv[3].toLowerCase() !== "full") return syntax();
+    if (optc === 3) {
+      if (argv[4].toLowerCase() !== "count") return syntax();
+      const n = parseInteger(argv[5]);
+      if (n === null) return c.error(ERR.notInteger);
+      count = n < 0 ? 10 : n;
+    }
+  }
   const r = c.reply;
   r.map(full ? 9 : 10);
   r.bulk("length");

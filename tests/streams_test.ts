@@ -1,0 +1,472 @@
+import assert from "node:assert/strict";
+import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import { IGNORE_SIDE_BY_SIDE, type Pair, withPair } from "./side_by_side.ts";
+
+async function sameAll(
+  p: Pair,
+  commands: Array<Array<string | number>>,
+  masked = false,
+): Promise<void> {
+  for (const c of commands) {
+    if (!masked) {
+      await p.same(...c);
+      continue;
+    }
+    const [ours, real] = await p.both(...c);
+    assert.deepEqual(stripVolatile(ours), stripVolatile(real), `reply to ${JSON.stringify(c)}`);
+  }
+}
+
+Deno.test({
+  name: "XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID reply exactly like Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      await sameAll(p, [
+        ["XADD", "s", "1-1", "a", "1"],
+        ["XADD", "s", "1-1", "a", "1"],
+        ["XADD", "s", "1-0", "a", "1"],
+        ["XADD", "s", "0-0", "a", "1"],
+        ["XADD", "e", "0-0", "a", "1"],
+        ["EXISTS", "e"],
+        ["XADD", "s", "1-*", "b", "2"],
+        ["XADD", "s", "5-*", "c", "3"],
+        ["XADD", "s", "5", "d", "4"],
+        ["XADD", "s", "6-3", "e", "5", "f", "6"],
+        ["XADD", "s", "abc", "a", "1"],
+        ["XADD", "s", "1-2-3", "a", "1"],
+        ["XADD", "s", "-", "a", "1"],
+        ["XADD", "s", "+", "a", "1"],
+        ["XADD", "s", "7-1", "a"],
+        ["XADD", "s", "7-1", "a", "1", "b"],
+        ["XADD", "s", "MAXLEN"],
+        ["XADD", "s", "MAXLEN", "-1", "*", "a", "1"],
+        ["XADD", "s", "MAXLEN", "x", "*", "a", "1"],
+        ["XADD", "s", "MAXLEN", "1", "MINID", "1", "*", "a", "1"],
+        ["XADD", "s", "LIMIT", "10", "*", "a", "1"],
+        ["XADD", "s", "MAXLEN", "10", "LIMIT", "10", "*", "a", "1"],
+        ["XADD", "s", "MAXLEN", "~", "10", "LIMIT", "-1", "*", "a", "1"],
+        ["XADD", "nokey", "NOMKSTREAM", "*", "a", "1"],
+        ["EXISTS", "nokey"],
+        ["XLEN", "s"],
+        ["XLEN", "nokey"],
+        ["XRANGE", "s", "-", "+"],
+        ["XRANGE", "s", "-", "+", "COUNT", "2"],
+        ["XRANGE", "s", "-", "+", "COUNT", "0"],
+        ["XRANGE", "s", "-", "+", "COUNT", "-5"],
+        ["XRANGE", "s", "-", "+", "COUNT"],
+        ["XRANGE", "s", "-", "+", "FOO", "1"],
+        ["XRANGE", "s", "1", "5"],
+        ["XRANGE", "s", "(1-1", "(6-3"],
+        ["XRANGE", "s", "(-", "+"],
+        ["XRANGE", "s", "(18446744073709551615-18446744073709551615", "+"],
+        ["XRANGE", "s", "-", "(0-0"],
+        ["XRANGE", "s", "5-1", "1-1"],
+        ["XRANGE", "s", "x", "+"],
+        ["XRANGE", "nokey", "-", "+"],
+        ["XREVRANGE", "s", "+", "-"],
+        ["XREVRANGE", "s", "+", "-", "COUNT", "2"],
+        ["XREVRANGE", "s", "(6-3", "(1"],
+        ["XREVRANGE", "s", "5", "1"],
+        ["XDEL", "s", "5-0", "5-9", "bad"],
+        ["XDEL", "s", "5-0", "5-9"],
+        ["XDEL", "nokey", "bad"],
+        ["XLEN", "s"],
+        ["XINFO", "STREAM", "s"],
+        ["XSETID", "s", "1-1"],
+        ["XSETID", "s", "100-1", "ENTRIESADDED", "2"],
+        ["XSETID", "s", "100-1", "ENTRIESADDED", "-2"],
+        ["XSETID", "s", "100-1", "MAXDELETEDID", "200-0"],
+        ["XSETID", "s", "100-1", "MAXDELETEDID", "5-0"],
+        ["XSETID", "s", "100-1", "ENTRIESADDED", "50", "MAXDELETEDID", "5-0"],
+        ["XSETID", "s", "100-1", "FOO"],
+        ["XSETID", "nokey", "100-1"],
+        ["XINFO", "STREAM", "s"],
+        ["XADD", "s", "100-1", "a", "1"],
+        ["XADD", "s", "100-*", "a", "1"],
+        ["XTRIM", "s", "MAXLEN", "2"],
+        ["XRANGE", "s", "-", "+"],
+        ["XTRIM", "s", "MINID", "100-2"],
+        ["XTRIM", "s", "FOO"],
+        ["XTRIM", "s", "MAXLEN", "1", "LIMIT", "5"],
+        ["XTRIM", "nokey", "MAXLEN", "1"],
+        ["XINFO", "STREAM", "s"],
+        ["XTRIM", "s", "MAXLEN", "0"],
+        ["XINFO", "STREAM", "s"],
+        ["SET", "str", "x"],
+        ["XADD", "str", "*", "a", "1"],
+        ["XRANGE", "str", "-", "+"],
+        ["XLEN", "str"],
+        ["XADD", "big", "18446744073709551615-18446744073709551614", "a", "1"],
+        ["XADD", "big", "18446744073709551615-*", "a", "1"],
+        ["XADD", "big", "*", "a", "1"],
+        ["XRANGE", "big", "-", "+"],
+        ["XRANGE", "big", "18446744073709551615", "18446744073709551615"],
+        ["XADD", "max", "18446744073709551616-1", "a", "1"],
+        ["XADD", "bin", "1-1", "\x00\xff", "\r\n"],
+        ["XRANGE", "bin", "-", "+"],
+      ]);
+    }),
+});
+
+Deno.test({
+  name: "MAXLEN and MINID trimming, exact and approximate, match Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      const cmds: Array<Array<string | number>> = [];
+      for (let i = 1; i <= 350; i++) cmds.push(["XADD", "t", `${i}-0`, "f", "v"]);
+      await p.ours.pipeline(cmds);
+      await p.real.pipeline(cmds);
+      await sameAll(p, [
+        ["XTRIM", "t", "MAXLEN", "~", "320"],
+        ["XLEN", "t"],
+        ["XTRIM", "t", "MAXLEN", "~", "150"],
+        ["XLEN", "t"],
+        ["XTRIM", "t", "MINID", "~", "260"],
+        ["XLEN", "t"],
+        ["XTRIM", "t", "MINID", "=", "270"],
+        ["XLEN", "t"],
+        ["XTRIM", "t", "MAXLEN", "=", "10"],
+        ["XRANGE", "t", "-", "+", "COUNT", "1"],
+        ["XADD", "t", "MAXLEN", "5", "400-0", "f", "v"],
+        ["XLEN", "t"],
+        ["XADD", "t", "MINID", "345", "401-0", "f", "v"],
+        ["XRANGE", "t", "-", "+"],
+        ["XINFO", "STREAM", "t"],
+      ]);
+    }),
+});
+
+Deno.test({
+  name: "consumer group lifecycle replies exactly like Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      await sameAll(p, [
+        ["XGROUP", "CREATE", "s", "g", "$"],
+        ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+        ["XGROUP", "CREATE", "s", "g", "$"],
+        ["XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "-5"],
+        ["XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "x"],
+        ["XGROUP", "CREATE", "s", "g2", "0", "FOO"],
+        ["XGROUP", "CREATE", "s", "g2", "bad"],
+        ["XGROUP", "CREATE", "s"],
+        ["XGROUP", "FOO", "s"],
+        ["XGROUP", "SETID", "nokey", "g", "0"],
+        ["XGROUP", "SETID", "s", "nog", "0"],
+        ["XGROUP", "DESTROY", "s", "nog"],
+        ["XGROUP", "CREATECONSUMER", "s", "nog", "c"],
+        ["XGROUP", "DELCONSUMER", "s", "nog", "c"],
+        ["XADD", "s", "1-0", "a", "1"],
+        ["XADD", "s", "2-0", "b", "2"],
+        ["XADD", "s", "3-0", "c", "3"],
+        ["XGROUP", "CREATE", "s", "g2", "0"],
+        ["XINFO", "GROUPS", "s"],
+        ["XREADGROUP", "GROUP", "g2", "alice", "COUNT", "1", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g2", "alice", "STREAMS", "s", "0"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "COUNT", "1", "STREAMS", "s", "0"],
+        ["XREADGROUP", "GROUP", "nog", "bob", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "nokey", ">"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "s", "$"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "s"],
+        ["XREADGROUP", "STREAMS", "s", ">"],
+        ["XREAD", "GROUP", "g", "c", "STREAMS", "s", ">"],
+        ["XREAD", "STREAMS", "s", ">"],
+        ["XREAD", "NOACK", "STREAMS", "s", "0"],
+        ["XINFO", "GROUPS", "s"],
+        ["XPENDING", "s", "g2"],
+        ["XPENDING", "s", "g2", "-", "+", "10", "bob"],
+        ["XPENDING", "s", "g2", "-", "+", "0"],
+        ["XPENDING", "s", "g2", "-", "+"],
+        ["XPENDING", "s", "g2", "IDLE", "0", "-", "+", "10"],
+        ["XPENDING", "s", "g2", "IDLE", "x", "-", "+", "10"],
+        ["XPENDING", "s", "g2", "(1-0", "(3-0", "10"],
+        ["XPENDING", "s", "g2", "-", "+", "10", "nobody"],
+        ["XPENDING", "s", "nog"],
+        ["XPENDING", "nokey", "g"],
+        ["XPENDING", "s", "g"],
+        ["XACK", "s", "g2", "1-0", "bad"],
+        ["XACK", "s", "g2", "1-0", "9-0"],
+        ["XACK", "s", "g2", "1-0"],
+        ["XACK", "nokey", "g2", "1-0"],
+        ["XPENDING", "s", "g2"],
+        ["XCLAIM", "s", "g2", "carol", "0", "2-0", "JUSTID"],
+        ["XCLAIM", "s", "g2", "carol", "0", "3-0"],
+        ["XCLAIM", "s", "g2", "carol", "x", "3-0"],
+        ["XCLAIM", "s", "g2", "carol", "0", "3-0", "BOGUS"],
+        ["XCLAIM", "s", "g2", "carol", "0", "3-0", "IDLE", "x"],
+        ["XCLAIM", "s", "nog", "carol", "0", "3-0"],
+        ["XCLAIM", "s", "g2", "carol", "3600000", "3-0"],
+        ["XCLAIM", "s", "g2", "dave", "0", "1-0", "FORCE", "JUSTID", "RETRYCOUNT", "7"],
+        ["XPENDING", "s", "g2", "-", "+", "10"],
+        ["XDEL", "s", "2-0"],
+        ["XAUTOCLAIM", "s", "g2", "erin", "0", "0", "COUNT", "1"],
+        ["XAUTOCLAIM", "s", "g2", "erin", "0", "0", "JUSTID"],
+        ["XAUTOCLAIM", "s", "g2", "erin", "0", "0", "COUNT", "0"],
+        ["XAUTOCLAIM", "s", "g2", "erin", "x", "0"],
+        ["XAUTOCLAIM", "s", "g2", "erin", "0", "0", "FOO"],
+        ["XAUTOCLAIM", "s", "nog", "erin", "0", "0"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "STREAMS", "s", "0"],
+        ["XINFO", "CONSUMERS", "s", "nog"],
+        ["XINFO", "GROUPS", "nokey"],
+        ["XINFO", "STREAM", "s", "FULL", "COUNT"],
+        ["XINFO", "STREAM", "s", "FOO"],
+        ["XINFO", "HELP"],
+        ["XGROUP", "HELP"],
+        ["XGROUP", "CREATECONSUMER", "s", "g2", "zed"],
+        ["XGROUP", "CREATECONSUMER", "s", "g2", "zed"],
+        ["XGROUP", "DELCONSUMER", "s", "g2", "erin"],
+        ["XGROUP", "DELCONSUMER", "s", "g2", "nobody"],
+        ["XGROUP", "SETID", "s", "g2", "$"],
+        ["XGROUP", "SETID", "s", "g2", "0", "ENTRIESREAD", "2"],
+        ["XGROUP", "SETID", "s", "g2", "0", "FOO", "2"],
+        ["XINFO", "GROUPS", "s"],
+        ["XREADGROUP", "GROUP", "g2", "bob", "NOACK", "STREAMS", "s", ">"],
+        ["XINFO", "GROUPS", "s"],
+        ["XGROUP", "DESTROY", "s", "g2"],
+        ["XGROUP", "DESTROY", "s", "g2"],
+        ["XINFO", "GROUPS", "s"],
+      ], true);
+    }),
+});
+
+Deno.test({
+  name: "XINFO STREAM FULL and CONSUMERS show the same structure as Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      await sameAll(p, [
+        ["XADD", "s", "1-0", "a", "1"],
+        ["XADD", "s", "2-0", "b", "2"],
+        ["XGROUP", "CREATE", "s", "g", "0"],
+        ["XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"],
+      ]);
+      const [ours, real] = await p.both("XINFO", "STREAM", "s", "FULL");
+      assert.deepEqual(stripVolatile(ours), stripVolatile(real));
+      const [oc, rc] = await p.both("XINFO", "CONSUMERS", "s", "g");
+      assert.deepEqual(stripVolatile(oc), stripVolatile(rc));
+    }),
+});
+
+/** Replaces times and internal node counts (which differ between runs) with "*". */
+function stripVolatile(r: Reply): Reply {
+  if (!Array.isArray(r)) return r;
+  const out: Reply[] = [];
+  for (let i = 0; i < r.length; i++) {
+    const v = r[i];
+    const prev = r[i - 1];
+    if (
+      typeof prev === "string" && i % 2 === 1 &&
+      ["seen-time", "idle", "radix-tree-keys", "radix-tree-nodes"].includes(prev)
+    ) out.push("*");
+    else if (Array.isArray(v) && v.length === 4 && typeof v[2] === "number") {
+      out.push([v[0], v[1], "*", v[3]]); // group PEL entry: id, consumer, time, count
+    } else if (Array.isArray(v) && v.length === 3 && typeof v[1] === "number") {
+      out.push([v[0], "*", v[2]]); // consumer PEL entry: id, time, count
+    } else out.push(stripVolatile(v));
+  }
+  return out;
+}
+
+Deno.test("auto IDs follow the ms clock and never go backwards", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  try {
+    const future = Date.now() + 100000;
+    assert.equal(await c.call("XADD", "s", `${future}-5`, "a", "1"), `${future}-5`);
+    assert.equal(await c.call("XADD", "s", "*", "a", "1"), `${future}-6`);
+    const before = Date.now();
+    const id = await c.call("XADD", "s2", "*", "a", "1") as string;
+    const [ms, seq] = id.split("-").map(Number);
+    assert.ok(ms >= before && ms <= Date.now() && seq === 0);
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
+
+Deno.test("XREAD BLOCK on several streams is woken by XADD with exactly the new entry", async () => {
+  const t = await startRedeno();
+  const reader = await RespClient.connect(t.port);
+  const reader2 = await RespClient.connect(t.port);
+  const writer = await RespClient.connect(t.port);
+  try {
+    await writer.call("XADD", "a", "1-0", "old", "x");
+    await reader.write(RespClient.encode(["XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$"]));
+    await reader2.write(RespClient.encode(["XREAD", "BLOCK", "5000", "STREAMS", "b", "0"]));
+    await waitFor(() => t.server.blocking.blockedCount === 2);
+    // unrelated writes do not wake them
+    await writer.call("SET", "a2", "x");
+    assert.equal(await writer.call("XADD", "b", "5-0", "f", "v"), "5-0");
+    assert.deepEqual(await reader.read(), [["b", [["5-0", ["f", "v"]]]]]);
+    assert.deepEqual(await reader2.read(), [["b", [["5-0", ["f", "v"]]]]]);
+    // an existing stream wakes a reader blocked with $
+    await reader.write(RespClient.encode(["XREAD", "BLOCK", "0", "STREAMS", "a", "$"]));
+    await waitFor(() => t.server.blocking.blockedCount === 1);
+    await writer.call("XADD", "a", "2-0", "new", "y");
+    assert.deepEqual(await reader.read(), [["a", [["2-0", ["new", "y"]]]]]);
+    // timeout gives the null array
+    assert.equal(await reader.call("XREAD", "BLOCK", "50", "STREAMS", "a", "$"), null);
+    assert.deepEqual(
+      await reader.call("XREAD", "BLOCK", "x", "STREAMS", "a", "$"),
+      new RespError("ERR timeout is not an integer or out of range"),
+    );
+  } finally {
+    reader.close();
+    reader2.close();
+    writer.close();
+    await t.stop();
+  }
+});
+
+Deno.test("XREADGROUP BLOCK delivers to one consumer and records the PEL", async () => {
+  const t = await startRedeno();
+  const r1 = await RespClient.connect(t.port);
+  const r2 = await RespClient.connect(t.port);
+  const w = await RespClient.connect(t.port);
+  try {
+    assert.equal(await w.call("XGROUP", "CREATE", "q", "workers", "$", "MKSTREAM"), "OK");
+    for (const [c, name] of [[r1, "c1"], [r2, "c2"]] as const) {
+      await c.write(
+        RespClient.encode([
+          "XREADGROUP",
+          "GROUP",
+          "workers",
+          name,
+          "BLOCK",
+          "0",
+          "STREAMS",
+          "q",
+          ">",
+        ]),
+      );
+    }
+    await waitFor(() => t.server.blocking.blockedCount === 2);
+    await w.call("XADD", "q", "1-0", "job", "1");
+    assert.deepEqual(await r1.read(), [["q", [["1-0", ["job", "1"]]]]]);
+    await w.call("XADD", "q", "2-0", "job", "2");
+    assert.deepEqual(await r2.read(), [["q", [["2-0", ["job", "2"]]]]]);
+    const pending = await w.call("XPENDING", "q", "workers");
+    assert.deepEqual(pending, [2, "1-0", "2-0", [["c1", "1"], ["c2", "1"]]]);
+    // RESP3: the reply is a map keyed by stream
+    await r1.call("HELLO", "3");
+    const m = await r1.call("XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "q", "0");
+    assert.ok(m instanceof Map);
+    assert.deepEqual(m.get("q"), [["1-0", ["job", "1"]]]);
+  } finally {
+    r1.close();
+    r2.close();
+    w.close();
+    await t.stop();
+  }
+});
+
+Deno.test("XADD propagates the generated ID and exact trimming; XREADGROUP as XCLAIM", async () => {
+  const t = await startRedeno();
+  const fed: string[][] = [];
+  t.server.sinks.push({
+    feed(_db, bytes) {
+      fed.push(decodeCommand(bytes));
+    },
+  });
+  const c = await RespClient.connect(t.port);
+  try {
+    for (let i = 1; i <= 250; i++) await c.call("XADD", "s", `${i}-1`, "f", "v");
+    fed.length = 0;
+    const id = await c.call("XADD", "s", "MAXLEN", "~", "100", "*", "f", "v") as string;
+    assert.deepEqual(fed.at(-1), [
+      "XADD",
+      "s",
+      "MAXLEN",
+      "=",
+      String(await c.call("XLEN", "s")),
+      id,
+      "f",
+      "v",
+    ]);
+    await c.call("XADD", "s", "9999999999999-*", "f", "v");
+    assert.deepEqual(fed.at(-1), ["XADD", "s", "9999999999999-0", "f", "v"]);
+    await c.call("XGROUP", "CREATE", "s", "g", "$");
+    await c.call("XADD", "s", "99999999999999-0", "f", "v");
+    fed.length = 0;
+    await c.call("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">");
+    assert.deepEqual(fed[0], ["MULTI"]);
+    const claim = fed[1];
+    assert.deepEqual(claim.slice(0, 7), [
+      "XCLAIM",
+      "s",
+      "g",
+      "alice",
+      "0",
+      "99999999999999-0",
+      "TIME",
+    ]);
+    assert.deepEqual(claim.slice(8), [
+      "RETRYCOUNT",
+      "1",
+      "FORCE",
+      "JUSTID",
+      "LASTID",
+      "99999999999999-0",
+    ]);
+    assert.deepEqual(fed[2], [
+      "XGROUP",
+      "SETID",
+      "s",
+      "g",
+      "99999999999999-0",
+      "ENTRIESREAD",
+      "253",
+    ]);
+    assert.deepEqual(fed[3], ["EXEC"]);
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
+
+function decodeCommand(bytes: Uint8Array): string[] {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  const out: string[] = [];
+  let pos = s.indexOf("\r\n") + 2;
+  while (pos < s.length) {
+    const end = s.indexOf("\r\n", pos);
+    const len = Number(s.slice(pos + 1, end));
+    out.push(s.slice(end + 2, end + 2 + len));
+    pos = end + 2 + len + 2;
+  }
+  return out;
+}
+
+Deno.test("a stream of a million entries answers XADD and small XRANGE quickly", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  try {
+    // build the stream directly through the value type, then time the commands
+    const { StreamValue } = await import("../src/store/stream.ts");
+    const s = new StreamValue();
+    for (let i = 1; i <= 1_000_000; i++) s.append({ ms: i, seq: 0 }, ["f", "v"], 100, 4096);
+    t.server.dbs[0].add("big", s);
+    const start = performance.now();
+    for (let i = 0; i < 200; i++) {
+      const from = 1 + Math.floor(Math.random() * 999_000);
+      const r = await c.call("XRANGE", "big", String(from), "+", "COUNT", "5") as Reply[];
+      assert.equal(r.length, 5);
+    }
+    for (let i = 0; i < 200; i++) await c.call("XADD", "big", "*", "f", "v");
+    assert.deepEqual(await c.call("XRANGE", "big", "500000", "500000"), [["500000-0", ["f", "v"]]]);
+    assert.equal(await c.call("XDEL", "big", "500000-0"), 1);
+    assert.deepEqual(await c.call("XRANGE", "big", "(499999", "500001", "COUNT", "1"), [[
+      "500001-0",
+      ["f", "v"],
+    ]]);
+    assert.ok(performance.now() - start < 3000, "400 commands on a 1M stream took too long");
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
