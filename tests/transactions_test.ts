@@ -1,0 +1,259 @@
+/** MULTI/EXEC/DISCARD/WATCH and the propagation point's deterministic command forms. */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { parseReply, RespClient, RespError, startRedeno, type TestServer } from "./helpers.ts";
+
+async function withRedeno(
+  body: (r: RespClient, t: TestServer) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
+  const t = await startRedeno(args);
+  const r = await RespClient.connect(t.port);
+  try {
+    await body(r, t);
+  } finally {
+    r.close();
+    await t.stop();
+  }
+}
+
+function err(message: string): RespError {
+  return new RespError(message);
+}
+
+Deno.test("EXEC runs queued commands; runtime errors do not abort the rest", async () => {
+  await withRedeno(async (r) => {
+    assertEquals(await r.call("MULTI"), "OK");
+    assertEquals(await r.call("SET", "a", "1"), "QUEUED");
+    assertEquals(await r.call("LPUSH", "a", "x"), "QUEUED");
+    assertEquals(await r.call("INCR", "a"), "QUEUED");
+    assertEquals(await r.call("EXEC"), [
+      "OK",
+      err("WRONGTYPE Operation against a key holding the wrong kind of value"),
+      2,
+    ]);
+    assertEquals(await r.call("MULTI"), "OK");
+    assertEquals(await r.call("EXEC"), []);
+  });
+});
+
+Deno.test("a queueing error makes EXEC reply EXECABORT and run nothing", async () => {
+  await withRedeno(async (r) => {
+    await r.call("MULTI");
+    await r.call("SET", "a", "1");
+    assertEquals(
+      await r.call("NOSUCH", "x"),
+      err("ERR unknown command 'NOSUCH', with args beginning with: 'x' "),
+    );
+    assertEquals(await r.call("GET"), err("ERR wrong number of arguments for 'get' command"));
+    assertEquals(
+      await r.call("EXEC"),
+      err("EXECABORT Transaction discarded because of previous errors."),
+    );
+    assertEquals(await r.call("EXISTS", "a"), 0);
+    // the client left MULTI state
+    assertEquals(await r.call("SET", "a", "2"), "OK");
+  });
+});
+
+Deno.test("MULTI/EXEC/DISCARD/WATCH misuse gets Redis's errors", async () => {
+  await withRedeno(async (r) => {
+    assertEquals(await r.call("EXEC"), err("ERR EXEC without MULTI"));
+    assertEquals(await r.call("DISCARD"), err("ERR DISCARD without MULTI"));
+    await r.call("MULTI");
+    assertEquals(await r.call("MULTI"), err("ERR MULTI calls can not be nested"));
+    assertEquals(await r.call("WATCH", "x"), err("ERR WATCH inside MULTI is not allowed"));
+    assertEquals(await r.call("PING"), "QUEUED");
+    // neither error flags the transaction
+    assertEquals(await r.call("EXEC"), ["PONG"]);
+    await r.call("MULTI");
+    await r.call("SET", "d", "1");
+    assertEquals(await r.call("DISCARD"), "OK");
+    assertEquals(await r.call("EXISTS", "d"), 0);
+  });
+});
+
+Deno.test("blocking commands inside MULTI return their timeout reply at once", async () => {
+  await withRedeno(async (r) => {
+    await r.call("MULTI");
+    await r.call("BLPOP", "nolist", "0");
+    assertEquals(await r.call("EXEC"), [null]);
+  });
+});
+
+Deno.test("WATCH is broken by a write from another client, UNWATCH forgets it", async () => {
+  await withRedeno(async (r, t) => {
+    const other = await RespClient.connect(t.port);
+    try {
+      await r.call("SET", "k", "1");
+      assertEquals(await r.call("WATCH", "k"), "OK");
+      await other.call("INCR", "k");
+      await r.call("MULTI");
+      await r.call("SET", "k", "mine");
+      assertEquals(await r.call("EXEC"), null);
+      assertEquals(await r.call("GET", "k"), "2");
+
+      await r.call("WATCH", "k");
+      await r.call("UNWATCH");
+      await other.call("INCR", "k");
+      await r.call("MULTI");
+      await r.call("SET", "k", "mine");
+      assertEquals(await r.call("EXEC"), ["OK"]);
+
+      // a WATCH of an untouched key lets EXEC through, and EXEC unwatches
+      await r.call("WATCH", "k", "untouched");
+      await other.call("SET", "unrelated", "x");
+      await r.call("MULTI");
+      await r.call("PING");
+      assertEquals(await r.call("EXEC"), ["PONG"]);
+      await other.call("SET", "k", "later");
+      await r.call("MULTI");
+      await r.call("PING");
+      assertEquals(await r.call("EXEC"), ["PONG"]);
+    } finally {
+      other.close();
+    }
+  });
+});
+
+Deno.test("WATCH is broken by expiry, FLUSHALL, RENAME, SWAPDB and MOVE", async () => {
+  await withRedeno(async (r, t) => {
+    const other = await RespClient.connect(t.port);
+    const attempt = async (setup: () => Promise<unknown>, key = "w") => {
+      await r.call("WATCH", key);
+      await setup();
+      await r.call("MULTI");
+      await r.call("PING");
+      return await r.call("EXEC");
+    };
+    try {
+      // a watched key that expires between WATCH and EXEC (even lazily, unseen)
+      t.server.activeExpireEnabled = false;
+      await r.call("SET", "w", "v", "PX", "50");
+      assertEquals(await attempt(() => waitMs(80)), null);
+      t.server.activeExpireEnabled = true;
+
+      await r.call("SET", "w", "v");
+      assertEquals(await attempt(() => other.call("FLUSHALL")), null);
+
+      // FLUSHALL does not break a WATCH of a key that did not exist
+      assertEquals(await attempt(() => other.call("FLUSHALL")), ["PONG"]);
+
+      await r.call("SET", "w", "v");
+      assertEquals(await attempt(() => other.call("RENAME", "w", "w2")), null);
+
+      await r.call("SET", "w", "v");
+      assertEquals(await attempt(() => other.call("MOVE", "w", "3")), null);
+
+      await other.call("SELECT", "4");
+      await other.call("SET", "w", "in db 4");
+      assertEquals(await attempt(() => other.call("SWAPDB", "0", "4")), null);
+    } finally {
+      other.close();
+    }
+  });
+});
+
+Deno.test("WATCH of a key already expired does not fail EXEC when it is removed", async () => {
+  await withRedeno(async (r, t) => {
+    t.server.activeExpireEnabled = false;
+    await r.call("SET", "stale", "v", "PX", "1");
+    await waitMs(10);
+    await r.call("WATCH", "stale");
+    t.server.activeExpireEnabled = true;
+    await waitMs(250);
+    await r.call("MULTI");
+    await r.call("PING");
+    assertEquals(await r.call("EXEC"), ["PONG"]);
+  });
+});
+
+function waitMs(ms: number): Promise<true> {
+  return new Promise((res) => setTimeout(() => res(true), ms));
+}
+
+/** Decodes one RESP command (an array of bulk strings) fed to a sink. */
+function decode(bytes: Uint8Array): string[] {
+  return parseReply(bytes, 0)[0] as string[];
+}
+
+Deno.test("the propagation point receives Redis's deterministic forms", async () => {
+  await withRedeno(async (r, t) => {
+    const fed: Array<[number, string[]]> = [];
+    t.server.sinks.push({ feed: (dbId, bytes) => fed.push([dbId, decode(bytes)]) });
+    const take = () => fed.splice(0).map(([db, argv]) => db === 0 ? argv : [String(db), ...argv]);
+    const near = (a: string, expected: number) => Math.abs(Number(a) - expected) < 2000;
+
+    const before = Date.now();
+    await r.call("SET", "k", "v", "EX", "100");
+    let ops = take();
+    assertEquals(ops.length, 1);
+    assertEquals(ops[0].slice(0, 4), ["SET", "k", "v", "PXAT"]);
+    assert(near(ops[0][4], before + 100_000), `PXAT ${ops[0][4]}`);
+
+    await r.call("SETEX", "s", "10", "v");
+    ops = take();
+    assertEquals(ops[0].slice(0, 4), ["SET", "s", "v", "PXAT"]);
+
+    await r.call("SET", "g", "v", "GET");
+    assertEquals(take(), [["SET", "g", "v"]]);
+
+    assertEquals(await r.call("EXPIRE", "k", "200", "GT"), 1);
+    ops = take();
+    assertEquals(ops[0][0], "PEXPIREAT");
+    assert(near(ops[0][2], before + 200_000));
+    assertEquals(ops[0][3], "GT");
+    await r.call("EXPIRE", "k", "500");
+    ops = take();
+    assertEquals([ops[0][0], ops[0][1]], ["PEXPIREAT", "k"]);
+
+    await r.call("GETEX", "k", "PERSIST");
+    assertEquals(take(), [["PERSIST", "k"]]);
+    await r.call("GETDEL", "k");
+    assertEquals(take(), [["DEL", "k"]]);
+
+    await r.call("INCRBYFLOAT", "f", "0.1");
+    assertEquals(take(), [["SET", "f", "0.1", "KEEPTTL"]]);
+
+    await r.call("GETSET", "f", "x");
+    assertEquals(take(), [["SET", "f", "x"]]);
+
+    await r.call("SET", "gone", "v");
+    take();
+    await r.call("EXPIRE", "gone", "-1");
+    assertEquals(take(), [["DEL", "gone"]]);
+
+    // a read of a key whose TTL passed deletes it and propagates DEL
+    t.server.activeExpireEnabled = false;
+    await r.call("SET", "lazy", "v", "PX", "1");
+    take();
+    await waitMs(10);
+    assertEquals(await r.call("GET", "lazy"), null);
+    assertEquals(take(), [["DEL", "lazy"]]);
+    t.server.activeExpireEnabled = true;
+
+    // EXEC with one write: just the write; with several: MULTI ... EXEC
+    await r.call("MULTI");
+    await r.call("SET", "a", "1");
+    await r.call("GET", "a");
+    await r.call("EXEC");
+    assertEquals(take(), [["SET", "a", "1"]]);
+    await r.call("MULTI");
+    await r.call("SET", "a", "1");
+    await r.call("INCR", "a");
+    await r.call("SELECT", "2");
+    await r.call("SET", "b", "2");
+    await r.call("EXEC");
+    assertEquals(take(), [["MULTI"], ["SET", "a", "1"], ["INCR", "a"], ["2", "SET", "b", "2"], [
+      "2",
+      "EXEC",
+    ]]);
+    await r.call("SELECT", "0");
+
+    // nothing changed, nothing propagated
+    await r.call("DEL", "nokey");
+    await r.call("MULTI");
+    await r.call("GET", "a");
+    await r.call("EXEC");
+    assertEquals(take(), []);
+  });
+});
