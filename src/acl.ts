@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import type { Client } from "./client.ts";
 import { COMMANDS } from "./commands/mod.ts";
-import { aclCategories, commandKeys, type CommandSpec, fullName } from "./commands/table.ts";
-import { EXPLICIT_CATEGORIES, KEY_SPEC_FLAGS } from "./acl_tables.ts";
+import { aclCategories, cmd, commandKeys, type CommandSpec, fullName } from "./commands/table.ts";
+import { EXPLICIT_CATEGORIES, KEY_SPEC_FLAGS, REDIS_COMMAND_CATEGORIES } from "./acl_tables.ts";
 import { splitArgs } from "./resp/parser.ts";
 import { globMatch } from "./store/glob.ts";
 
@@ -99,7 +99,23 @@ function commandTree(): AclCommand[] {
     return entry;
   };
   everyCommand = [];
-  topCommands = [...COMMANDS.values()].map(make);
+  const top = [...COMMANDS.values()].map(make);
+  // Redis commands Redeno does not implement still exist for ACL rules, as in Redis
+  for (const [name, categories] of REDIS_COMMAND_CATEGORIES) {
+    if (byFullName.has(name)) continue;
+    const bar = name.indexOf("|");
+    const parent = bar < 0 ? undefined : byFullName.get(name.slice(0, bar));
+    if (bar >= 0 && parent === undefined) continue;
+    const spec = cmd("unknown", bar < 0 ? name : name.slice(bar + 1), 0, "", () => {});
+    if (parent !== undefined) spec.parent = parent.name;
+    const entry: AclCommand = { spec, name, categories: new Set(categories), subs: [] };
+    byFullName.set(name, entry);
+    bySpec.set(spec, entry);
+    everyCommand.push(entry);
+    if (parent !== undefined) parent.subs.push(entry);
+    else top.push(entry);
+  }
+  topCommands = top;
   return topCommands;
 }
 

@@ -136,7 +136,7 @@ export class Acl {
     if (result === ACL_OK) return null;
     const object = result === DENIED_CMD ? fullName(spec) : argv[index];
     this.addLog(c, result, object, user.name, fullName(spec));
-    return noPermMessage(result, spec);
+    return this.server.inExec ? execNoPermMessage(result) : noPermMessage(result, spec);
   }
 
   /** Adds (or merges into a recent similar) ACL log entry (Redis: addACLLogEntry). */
@@ -306,6 +306,17 @@ export function noPermMessage(result: number, spec: CommandSpec): string {
     return "NOPERM this user has no permissions to access one of the channels used as arguments";
   }
   return `NOPERM this user has no permissions to run the '${fullName(spec)}' command`;
+}
+
+/** Redis 7.0's error for a queued command the ACL no longer allows at EXEC time. */
+export function execNoPermMessage(result: number): string {
+  const reason = result === DENIED_KEY
+    ? "no permission to touch the specified keys"
+    : result === DENIED_CHANNEL
+    ? "no permission to access one of the channels used as arguments"
+    : "no permission to execute the command or subcommand";
+  return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " +
+    reason;
 }
 
 function strerror(e: unknown): string {
