@@ -134,7 +134,7 @@ export function lookupAclCommand(name: string): AclCommand | undefined {
   if (parts.length > 2) return undefined;
   const base = byFullName.get(asciiLower(parts[0]));
   if (base === undefined || base.spec.parent !== undefined || parts.length === 1) return base;
-  if (base.spec.subcommands === undefined) return undefined;
+  if (base.subs.length === 0) return undefined;
   return byFullName.get(base.name + "|" + asciiLower(parts[1]));
 }
 
@@ -312,7 +312,7 @@ export class Selector {
     if (cmd.spec.parent !== undefined) throw new AclRuleError(RULE_ERRORS.firstArgOfSub);
     const sub = name.slice(bar + 1);
     if (sub === "") throw new AclRuleError(RULE_ERRORS.syntax);
-    if (cmd.spec.subcommands) {
+    if (cmd.subs.length > 0) {
       const subcmd = lookupAclCommand(name);
       if (subcmd === undefined) throw new AclRuleError(RULE_ERRORS.unknown);
       this.changePerm(subcmd, true);
