@@ -193,6 +193,11 @@ function okReplies(c: Client) {
 }
 
 function set(c: Client, argv: string[]): void {
+  if (argv.length === 3) {
+    c.db.set(argv[1], argv[2]);
+    c.modified(argv[1], "$", "set");
+    return c.reply.simple("OK");
+  }
   const args = parseExtendedArgs(c, argv, false);
   if (args === null) return;
   setGeneric(c, argv, args.flags, argv[1], argv[2], args.expire, okReplies(c));
