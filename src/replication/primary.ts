@@ -30,6 +30,11 @@ export interface ReplicaInfo {
   prePsync: boolean;
   /** when the output buffer first passed the soft limit (0 = below it) */
   softLimitSince: number;
+  /**
+   * after a diskless transfer the stream waits for the replica's first ACK, so the EOF
+   * mark is the last thing it reads (Redis: repl_start_cmd_stream_on_ack)
+   */
+  waitAck: boolean;
 }
 
 /** Produces an RDB snapshot of the dataset as it is when called. */
@@ -134,6 +139,7 @@ export class Primary implements PropagationSink {
         ackTime: Date.now(),
         prePsync: false,
         softLimitSince: 0,
+        waitAck: false,
       };
       this.#info.set(c, info);
     }
@@ -230,7 +236,7 @@ export class Primary implements PropagationSink {
     }
     for (const c of this.replicas) {
       const info = this.#info.get(c)!;
-      if (info.state !== "online") continue;
+      if (info.state !== "online" || info.waitAck) continue;
       c.reply.raw(bytes);
       c.scheduleFlush();
       this.#checkObuf(c, info);
@@ -265,6 +271,11 @@ export class Primary implements PropagationSink {
     if (info === undefined || info.state === null) return;
     if (offset > info.ackOff) info.ackOff = offset;
     info.ackTime = Date.now();
+    if (info.waitAck) {
+      info.waitAck = false;
+      const job = this.#jobOf(c);
+      if (job !== undefined) this.#putOnline(c, job);
+    }
     if (this.#waiters.length > 0) this.#serveWaiters();
   }
 
@@ -433,8 +444,7 @@ export class Primary implements PropagationSink {
       for (const c of job.replicas) c.close();
     }).finally(() => {
       job.produced = true;
-      const i = this.#jobs.indexOf(job);
-      if (i >= 0) this.#jobs.splice(i, 1);
+      this.#dropJobIfDone(job);
       this.#startNextJob();
     });
   }
@@ -471,7 +481,11 @@ export class Primary implements PropagationSink {
     );
     for (const c of live) {
       c.reply.rawString(mark);
-      this.#putOnline(c, job);
+      c.scheduleFlush();
+      const info = this.infoOf(c);
+      info.state = "online";
+      info.waitAck = true;
+      info.ackTime = Date.now();
     }
   }
 
@@ -513,12 +527,18 @@ export class Primary implements PropagationSink {
     info.ackTime = Date.now();
     for (const part of job.pending) c.reply.raw(part);
     job.replicas.delete(c);
-    if (job.replicas.size === 0) {
-      job.pending = [];
-      job.pendingBytes = 0;
-    }
+    this.#dropJobIfDone(job);
     c.scheduleFlush();
     this.server.log("notice", `Synchronization with replica ${this.replicaName(c)} succeeded`);
+  }
+
+  /** Forgets a job whose snapshot is done and whose replicas are all online or gone. */
+  #dropJobIfDone(job: SyncJob): void {
+    if (!job.produced || job.replicas.size > 0) return;
+    job.pending = [];
+    job.pendingBytes = 0;
+    const i = this.#jobs.indexOf(job);
+    if (i >= 0) this.#jobs.splice(i, 1);
   }
 
   /** A connection closed: forget it if it was a replica. */
@@ -526,7 +546,10 @@ export class Primary implements PropagationSink {
     const info = this.#info.get(c);
     if (info === undefined || info.state === null) return;
     this.replicas.delete(c);
-    for (const job of this.#jobs) job.replicas.delete(c);
+    for (const job of [...this.#jobs]) {
+      job.replicas.delete(c);
+      this.#dropJobIfDone(job);
+    }
     if (info.state === "online") {
       this.server.log("notice", `Connection with replica ${this.replicaName(c)} lost.`);
     }

@@ -1,0 +1,103 @@
+/**
+ * Shared pieces of the replication scenario tests: INFO polling, waiting for a replica
+ * to catch up, and a dataset of every type.
+ */
+import { parseInfo, RespClient, waitFor } from "./helpers.ts";
+
+/** INFO <section> as a field map. */
+export async function info(c: RespClient, section = "replication"): Promise<Map<string, string>> {
+  return parseInfo(String(await c.call("INFO", section)));
+}
+
+/** One INFO field. */
+export async function infoField(
+  c: RespClient,
+  field: string,
+  section = "replication",
+): Promise<string> {
+  return (await info(c, section)).get(field) ?? "";
+}
+
+/** Waits until the replica's link to its primary is up. */
+export async function waitLinkUp(replica: RespClient, timeoutMs = 15000): Promise<void> {
+  await waitFor(async () => (await infoField(replica, "master_link_status")) === "up", {
+    timeoutMs,
+    what: "master_link_status:up",
+  });
+}
+
+/**
+ * Waits until every replica applied the primary's whole stream (same master_repl_offset
+ * and replid), as Redis's tests do with wait_for_ofs_sync.
+ */
+export async function waitInSync(
+  primary: RespClient,
+  replicas: RespClient[],
+  timeoutMs = 15000,
+): Promise<void> {
+  await waitFor(async () => {
+    const p = await info(primary);
+    for (const r of replicas) {
+      const i = await info(r);
+      if (i.get("master_link_status") !== "up") return false;
+      if (i.get("master_repl_offset") !== p.get("master_repl_offset")) return false;
+      if (i.get("master_replid") !== p.get("master_replid")) return false;
+    }
+    return true;
+  }, { timeoutMs, what: "replicas in sync with the primary" });
+}
+
+/** DEBUG DIGEST */
+export async function digest(c: RespClient): Promise<string> {
+  return String(await c.call("DEBUG", "DIGEST"));
+}
+
+/** Commands building a dataset of every type over two databases, with expiries. */
+export function allTypesCommands(n: number, prefix = ""): Array<Array<string | number>> {
+  const out: Array<Array<string | number>> = [];
+  for (let i = 0; i < n; i++) {
+    const k = `${prefix}${i}`;
+    switch (i % 7) {
+      case 0:
+        out.push(["SET", `str:${k}`, `value-${i}-\x00\xff`]);
+        break;
+      case 1:
+        out.push(["RPUSH", `list:${k}`, "a", String(i), "c", "a"]);
+        break;
+      case 2:
+        out.push(["HSET", `hash:${k}`, "f1", "v1", "n", String(i)]);
+        break;
+      case 3:
+        out.push(["SADD", `set:${k}`, "m1", "m2", String(i)]);
+        break;
+      case 4:
+        out.push(["ZADD", `zset:${k}`, "1.5", "a", String(i), "b", "-2.5e-7", "c"]);
+        break;
+      case 5:
+        out.push(["XADD", `stream:${k}`, "*", "field", String(i)]);
+        break;
+      case 6:
+        out.push(["SET", `ttl:${k}`, String(i), "EX", "3600"]);
+        break;
+    }
+  }
+  out.push(["SELECT", "5"], ["SET", `${prefix}in-db-5`, "x"], ["SELECT", "0"]);
+  return out;
+}
+
+/** Sends commands in pipelined batches. */
+export async function pipelineAll(
+  c: RespClient,
+  commands: Array<Array<string | number>>,
+): Promise<void> {
+  for (let i = 0; i < commands.length; i += 500) {
+    await c.pipeline(commands.slice(i, i + 500));
+  }
+}
+
+/** Prints the tail of a server process's log (for a failing scenario). */
+export async function dumpLog(proc: { dir: string } | null, name = "redis.log"): Promise<void> {
+  if (proc === null) return;
+  const text = await Deno.readTextFile(`${proc.dir}/${name}`).catch(() => "");
+  console.error(`---- ${proc.dir}/${name} ----\n${text.split("\n").slice(-40).join("\n")}`);
+}
