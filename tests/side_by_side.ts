@@ -47,3 +47,38 @@ export async function withPair(
 
 /** Whether side-by-side tests can run (they are ignored without redis-server). */
 export const IGNORE_SIDE_BY_SIDE = !HAVE_REDIS;
+
+/** A command, optionally with "sort" to compare unordered array replies. */
+export type Step = Array<string | number> | { cmd: Array<string | number>; sort: true };
+
+function normalise(r: Reply, sort: boolean): unknown {
+  const plain = (x: unknown): unknown =>
+    x instanceof Set
+      ? { set: [...x].map(plain).sort() }
+      : x instanceof Map
+      ? { map: [...x].map(([k, v]) => [plain(k), plain(v)]) }
+      : Array.isArray(x)
+      ? x.map(plain)
+      : typeof x === "bigint"
+      ? `${x}n`
+      : x;
+  const p = plain(r);
+  return sort && Array.isArray(p) ? [...p].sort() : p;
+}
+
+/**
+ * Sends every step to both servers in order and returns the mismatches (empty when
+ * every reply was identical).
+ */
+export async function compareSteps(p: Pair, steps: Step[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of steps) {
+    const cmd = Array.isArray(s) ? s : s.cmd;
+    const sort = !Array.isArray(s);
+    const [a, b] = await p.both(...cmd);
+    const na = JSON.stringify(normalise(a, sort));
+    const nb = JSON.stringify(normalise(b, sort));
+    if (na !== nb) out.push(`${JSON.stringify(cmd)}: redeno ${na} redis ${nb}`);
+  }
+  return out;
+}

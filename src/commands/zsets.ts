@@ -522,7 +522,8 @@ function zrandmember(c: Client, argv: string[]): void {
   if (l < 0) {
     for (let i = 0; i < -l; i++) nodes.push(z.randomNode());
   } else if (l >= z.size) {
-    for (let n = z.first(); n !== null; n = n.next[0]) nodes.push(n);
+    // Redis walks the whole zset from its tail here (zuiNext)
+    for (let n = z.last(); n !== null; n = n.prev) nodes.push(n);
   } else {
     // partial Fisher-Yates over slot indexes: l distinct members
     const picked = new Map<number, number>();
