@@ -180,7 +180,7 @@ function parsePubsubLimit(value: string): ObufLimit | null {
   return { hard, soft, softSeconds: secs };
 }
 
-/** Installs pub/sub on a server: notifications, disconnect cleanup, output limits. */
+/** Installs pub/sub on a server: notifications, RESET and disconnect cleanup, limits. */
 export function installPubSub(server: Server): void {
   const ps = pubsubOf(server);
   const refresh = () => {
@@ -196,6 +196,7 @@ export function installPubSub(server: Server): void {
   });
   server.notify = (type, event, key, dbId) => ps.notify(type, event, key, dbId);
   server.closeHooks.push((c) => ps.forget(c));
+  server.resetHooks.push((c) => ps.forget(c));
   server.cronHooks.push(() => ps.cron());
 }
 

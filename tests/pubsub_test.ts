@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
+
+Deno.test({
+  name: "subscribe confirmations, the RESP2 subscribed context and RESP3 pushes match Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      const raw = async (client: RespClient, cmd: string[], replies: number) => {
+        await client.write(RespClient.encode(cmd));
+        const out: Reply[] = [];
+        for (let i = 0; i < replies; i++) out.push(await client.read());
+        return out;
+      };
+      const same = async (cmd: string[], replies = 1) => {
+        const [a, b] = await Promise.all([raw(p.ours, cmd, replies), raw(p.real, cmd, replies)]);
+        assert.deepEqual(a, b, `reply to ${JSON.stringify(cmd)}`);
+      };
+      await same(["UNSUBSCRIBE"]);
+      await same(["PUNSUBSCRIBE"]);
+      await same(["SUNSUBSCRIBE"]);
+      await same(["SUBSCRIBE", "a", "b", "a"], 3);
+      await same(["PSUBSCRIBE", "x*"]);
+      await same(["GET", "k"]);
+      await same(["PING"]);
+      await same(["PING", "hi"]);
+      await same(["UNSUBSCRIBE", "b", "zz"], 2);
+      await same(["UNSUBSCRIBE"]);
+      await same(["PUNSUBSCRIBE"]);
+      await same(["SSUBSCRIBE", "s1"]);
+      await same(["SET", "k", "v"]);
+      await same(["SUNSUBSCRIBE", "s1", "zz"], 2);
+      await same(["GET", "k"]);
+      await same(["PUBSUB", "NUMPAT"]);
+      await same(["PUBSUB", "HELP"]);
+      await same(["PUBSUB", "CHANNELS", "a", "b"]);
+      await same(["PUBSUB", "NUMSUB", "a", "nobody"]);
+      await same(["PUBSUB", "SHARDNUMSUB", "s1"]);
+      await same(["HELLO", "3"].concat([]), 1).catch(() => {}); // ids differ: not compared
+      await same(["SUBSCRIBE", "q"]);
+      await same(["GET", "k"]);
+      await same(["PING"]);
+      await same(["UNSUBSCRIBE", "q", "zz"], 2);
+      await same(["UNSUBSCRIBE"]);
+      await same(["PUBLISH", "q", "nobody"]);
+      await same(["SUBSCRIBE"]);
+    }),
+});
+
+Deno.test("a publisher reaches many channel and pattern subscribers, counted in the reply", async () => {
+  const t = await startRedeno();
+  const publisher = await RespClient.connect(t.port);
+  const subs: RespClient[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const s = await RespClient.connect(t.port);
+      subs.push(s);
+      assert.deepEqual(await s.call("SUBSCRIBE", "news", `own${i}`), ["subscribe", "news", 1]);
+      assert.deepEqual(await s.read(), ["subscribe", `own${i}`, 2]);
+    }
+    const psub = await RespClient.connect(t.port);
+    subs.push(psub);
+    assert.deepEqual(await psub.call("PSUBSCRIBE", "n?ws", "own[0-4]"), ["psubscribe", "n?ws", 1]);
+    assert.deepEqual(await psub.read(), ["psubscribe", "own[0-4]", 2]);
+    assert.equal(await publisher.call("PUBLISH", "news", "hello\x00\xff"), 21);
+    for (let i = 0; i < 20; i++) {
+      assert.deepEqual(await subs[i].read(), ["message", "news", "hello\x00\xff"]);
+    }
+    assert.deepEqual(await psub.read(), ["pmessage", "n?ws", "news", "hello\x00\xff"]);
+    assert.equal(await publisher.call("PUBLISH", "own3", "x"), 2);
+    assert.deepEqual(await subs[3].read(), ["message", "own3", "x"]);
+    assert.deepEqual(await psub.read(), ["pmessage", "own[0-4]", "own3", "x"]);
+    assert.equal(await publisher.call("PUBLISH", "nobody", "x"), 0);
+    assert.deepEqual(await publisher.call("PUBSUB", "NUMSUB", "news", "own1"), [
+      "news",
+      20,
+      "own1",
+      1,
+    ]);
+    assert.equal(await publisher.call("PUBSUB", "NUMPAT"), 2);
+    const channels = await publisher.call("PUBSUB", "CHANNELS", "own1*") as string[];
+    assert.deepEqual(channels.sort(), [
+      "own1",
+      "own10",
+      "own11",
+      "own12",
+      "own13",
+      "own14",
+      "own15",
+      "own16",
+      "own17",
+      "own18",
+      "own19",
+    ]);
+    // a disconnected subscriber is forgotten
+    subs[0].close();
+    await waitFor(async () =>
+      (await publisher.call("PUBSUB", "NUMSUB", "news"))?.toString() === "news,19"
+    );
+    assert.equal(await publisher.call("PUBLISH", "news", "again"), 20);
+  } finally {
+    publisher.close();
+    for (const s of subs) s.close();
+    await t.stop();
+  }
+});
+
+Deno.test("RESP3 subscribers get push frames and can run any command meanwhile", async () => {
+  const t = await startRedeno();
+  const sub = await RespClient.connect(t.port);
+  const publisher = await RespClient.connect(t.port);
+  try {
+    await sub.call("HELLO", "3");
+    assert.deepEqual(await sub.call("SUBSCRIBE", "ch"), { push: ["subscribe", "ch", 1] });
+    assert.deepEqual(await sub.call("SSUBSCRIBE", "sh"), { push: ["ssubscribe", "sh", 1] });
+    assert.equal(await sub.call("SET", "k", "v"), "OK");
+    assert.equal(await publisher.call("PUBLISH", "ch", "m1"), 1);
+    assert.equal(await publisher.call("SPUBLISH", "sh", "m2"), 1);
+    assert.deepEqual(await sub.read(), { push: ["message", "ch", "m1"] });
+    assert.deepEqual(await sub.read(), { push: ["smessage", "sh", "m2"] });
+    assert.equal(await sub.call("GET", "k"), "v");
+    assert.deepEqual(await publisher.call("PUBSUB", "SHARDCHANNELS"), ["sh"]);
+    assert.equal(await sub.call("RESET"), "RESET");
+    assert.deepEqual(await publisher.call("PUBSUB", "NUMSUB", "ch"), ["ch", 0]);
+    assert.deepEqual(await publisher.call("PUBSUB", "SHARDNUMSUB", "sh"), ["sh", 0]);
+    assert.equal(await publisher.call("PUBLISH", "ch", "m3"), 0);
+  } finally {
+    sub.close();
+    publisher.close();
+    await t.stop();
+  }
+});
+
+Deno.test("a subscriber that does not read is disconnected at the pubsub output limit while PUBLISH stays fast", async () => {
+  const t = await startRedeno(["--client-output-buffer-limit", "pubsub 1mb 256kb 60"]);
+  const slow = await RespClient.connect(t.port);
+  const fast = await RespClient.connect(t.port);
+  const publisher = await RespClient.connect(t.port);
+  try {
+    assert.deepEqual(await slow.call("SUBSCRIBE", "firehose"), ["subscribe", "firehose", 1]);
+    assert.deepEqual(await fast.call("SUBSCRIBE", "firehose"), ["subscribe", "firehose", 1]);
+    const payload = "x".repeat(64 * 1024);
+    const start = performance.now();
+    let fastReceived = 0;
+    const reader = (async () => {
+      while (fastReceived < 400) {
+        const m = await fast.read();
+        if (Array.isArray(m) && m[0] === "message") fastReceived++;
+      }
+    })();
+    let lastCount = 2;
+    for (let i = 0; i < 400; i++) {
+      lastCount = await publisher.call("PUBLISH", "firehose", payload) as number;
+    }
+    const elapsed = performance.now() - start;
+    assert.equal(lastCount, 1, "the slow subscriber was dropped");
+    assert.ok(elapsed < 5000, `400 publishes took ${elapsed} ms`);
+    assert.equal(await slow.closedByServer(5000), true);
+    assert.deepEqual(await publisher.call("PUBSUB", "NUMSUB", "firehose"), ["firehose", 1]);
+    await reader;
+    assert.equal(fastReceived, 400);
+  } finally {
+    slow.close();
+    fast.close();
+    publisher.close();
+    await t.stop();
+  }
+});
+
+Deno.test("PUBLISH and SPUBLISH are propagated to replicas", async () => {
+  const t = await startRedeno();
+  const seen: string[] = [];
+  t.server.sinks.push({
+    feed(_db, bytes) {
+      seen.push(String.fromCharCode(...bytes));
+    },
+  });
+  const c = await RespClient.connect(t.port);
+  try {
+    assert.equal(await c.call("PUBLISH", "ch", "m"), 0);
+    assert.equal(await c.call("SPUBLISH", "sh", "m"), 0);
+    assert.deepEqual(seen, [
+      "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$1\r\nm\r\n",
+      "*3\r\n$8\r\nSPUBLISH\r\n$2\r\nsh\r\n$1\r\nm\r\n",
+    ]);
+    assert.deepEqual(
+      await c.call("PUBSUB", "CHANNELS", "a", "b"),
+      new RespError(
+        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.",
+      ),
+    );
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
