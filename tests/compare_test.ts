@@ -770,3 +770,73 @@ Deno.test({
     assertEquals(mismatches.length, 0, "\n" + mismatches.join("\n"));
   },
 });
+
+/** Reads pub/sub messages until one arrives on channel `until`. */
+async function collectEvents(sub: RespClient, until: string): Promise<string[]> {
+  const events: string[] = [];
+  for (;;) {
+    const msg = await sub.read() as string[];
+    if (msg[0] === "message" && msg[1] === until) return events;
+    if (msg[0] === "pmessage") events.push(`${msg[2]} ${msg[3]}`);
+  }
+}
+
+Deno.test({
+  name: "keyspace notifications of string, key and bitmap commands match redis-server",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const clients: RespClient[] = [];
+    try {
+      const run = async (port: number) => {
+        const c = await RespClient.connect(port);
+        const sub = await RespClient.connect(port);
+        clients.push(c, sub);
+        await c.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+        await sub.call("PSUBSCRIBE", "__key*__:*");
+        await sub.call("SUBSCRIBE", "done");
+        const commands: Cmd[] = [
+          ["SET", "s", "1"],
+          ["SET", "s", "2", "EX", "100"],
+          ["INCR", "s"],
+          ["INCRBYFLOAT", "s", "1.5"],
+          ["APPEND", "s", "x"],
+          ["SETRANGE", "s", "0", "y"],
+          ["GETEX", "s", "EX", "50"],
+          ["GETEX", "s", "PERSIST"],
+          ["EXPIRE", "s", "100"],
+          ["PERSIST", "s"],
+          ["RENAME", "s", "t"],
+          ["COPY", "t", "u"],
+          ["MOVE", "u", "1"],
+          ["GETDEL", "t"],
+          ["MSET", "a", "1", "b", "2"],
+          ["DEL", "a", "b", "nokey"],
+          ["SETBIT", "bits", "3", "1"],
+          ["BITOP", "NOT", "bits2", "bits"],
+          ["BITFIELD", "bits", "INCRBY", "u8", "0", "1"],
+          ["BITOP", "AND", "bits2", "nokey"],
+          ["SET", "e", "v"],
+          ["EXPIRE", "e", "-1"],
+          ["SET", "lazy", "v", "PX", "1"],
+          ["GETSET", "g", "1"],
+          ["SETNX", "g", "2"],
+          ["SETEX", "h", "10", "v"],
+          ["LCS", "g", "h"],
+        ];
+        for (const command of commands) await c.call(...command);
+        await new Promise((res) => setTimeout(res, 10));
+        await c.call("GET", "lazy");
+        await c.call("PUBLISH", "done", "1");
+        return await collectEvents(sub, "done");
+      };
+      const [ours, real] = await Promise.all([run(t.port), run(r.port)]);
+      assertEquals(ours, real);
+    } finally {
+      for (const c of clients) c.close();
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
