@@ -120,6 +120,7 @@ export class Acl {
       if (c !== null) {
         c.user = username;
         c.authenticated = true;
+        c.parser.limits.unauthenticated = false;
       }
       return null;
     }

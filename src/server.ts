@@ -307,6 +307,8 @@ export class Server implements KeyspaceHost {
     } catch { /* not TCP */ }
     const c = new Client(this, conn);
     c.authenticated = this.defaultUserNoPass();
+    // Redis limits what an unauthenticated client may send (multibulk and bulk sizes)
+    c.parser.limits.unauthenticated = !c.authenticated;
     this.clients.set(c.id, c);
     c.run();
   }

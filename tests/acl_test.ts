@@ -835,3 +835,31 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "unauthenticated clients get Redis's tighter protocol limits until they AUTH",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const t = await startRedeno(["--requirepass", "pw"]);
+    const r = await startRealRedis(["--requirepass", "pw"]);
+    try {
+      for (const port of [t.port, r.port]) {
+        for (const raw of ["*20\r\n", "*2\r\n$20000\r\n"]) {
+          const c = await RespClient.connect(port);
+          await c.write(raw);
+          const reply = await c.readRaw(200, 3000);
+          assert.match(reply, /^-ERR Protocol error: unauthenticated (multibulk|bulk) length\r\n$/);
+          c.close();
+        }
+        const c = await RespClient.connect(port);
+        assert.equal(await c.call("AUTH", "pw"), "OK");
+        const args = Array.from({ length: 20 }, (_, i) => `k${i}`);
+        assert.equal(await c.call("DEL", ...args), 0);
+        c.close();
+      }
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
