@@ -632,6 +632,15 @@ function keyFlags(spec: CommandSpec, argv: string[], pos: number): number {
   return (chosen.read ? KEY_READ : 0) | (chosen.write ? KEY_WRITE : 0);
 }
 
+/** Key positions; malformed arguments mean no keys, as Redis's getkeys procs answer. */
+function keysOf(spec: CommandSpec, argv: string[]): number[] {
+  try {
+    return commandKeys(spec, argv);
+  } catch {
+    return [];
+  }
+}
+
 const CHANNEL_COMMANDS = new Set(["publish", "spublish", "subscribe", "ssubscribe", "psubscribe"]);
 
 function checkSelector(
@@ -649,8 +658,9 @@ function checkSelector(
     ) return { result: DENIED_CMD, index: 0 };
   }
   if (!sel.allKeys && (spec.firstKey !== 0 || spec.getKeys !== undefined)) {
-    keyCache.keys ??= commandKeys(spec, argv);
+    keyCache.keys ??= keysOf(spec, argv);
     for (const pos of keyCache.keys) {
+      if (pos >= argv.length) continue;
       if (!sel.checkKey(argv[pos], keyFlags(spec, argv, pos))) {
         return { result: DENIED_KEY, index: pos };
       }

@@ -139,7 +139,7 @@ Deno.test({
       ["-@all", "+eval", "+function|list", "+@scripting", "-script|kill"],
       ["+@all", "-cluster", "-@scripting", "+config|get"],
     ];
-    await sideBySide(async (same) => {
+    await sideBySide(async (same, ours, real) => {
       for (let i = 0; i < cases.length; i++) {
         const name = `user${i}`;
         await same("ACL", "SETUSER", name, ...cases[i]);
@@ -151,6 +151,9 @@ Deno.test({
       await same("ACL", "GETUSER", "user0");
       await same("ACL", "DELUSER", "user0", "user1", "nobody");
       await same("ACL", "USERS");
+      // RESP3: GETUSER is a map with a set of flags and maps for selectors
+      await Promise.all([ours.call("HELLO", "3"), real.call("HELLO", "3")]);
+      for (const name of ["user2", "user8", "user12"]) await same("ACL", "GETUSER", name);
     });
   },
 });
