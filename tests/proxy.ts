@@ -22,6 +22,9 @@ export class Proxy {
   #tasks = new Set<Promise<void>>();
   /** connections accepted so far */
   accepted = 0;
+  /** bytes forwarded from the target to the clients (primary → replica) */
+  downstreamBytes = 0;
+  #stallAt = Infinity;
 
   private constructor(listener: Deno.TcpListener, targetPort: number) {
     this.#listener = listener;
@@ -65,19 +68,31 @@ export class Proxy {
       b.setNoDelay(true);
       const pipe = { a, b };
       this.#pipes.add(pipe);
-      this.#track(this.#pump(pipe, a, b));
-      this.#track(this.#pump(pipe, b, a));
+      this.#track(this.#pump(pipe, a, b, false));
+      this.#track(this.#pump(pipe, b, a, true));
     }
   }
 
-  async #pump(pipe: Pipe, from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+  async #pump(pipe: Pipe, from: Deno.TcpConn, to: Deno.TcpConn, down: boolean): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
         if (this.#stalled) await new Promise<void>((r) => this.#resume.push(r));
-        const n = await from.read(buf);
+        let n = await from.read(down ? buf.subarray(0, 4096) : buf);
         if (n === null) break;
+        if (down && this.downstreamBytes + n >= this.#stallAt) {
+          // forward exactly up to the threshold, then hold the rest
+          const first = this.#stallAt - this.downstreamBytes;
+          let off = 0;
+          while (off < first) off += await to.write(buf.subarray(off, first));
+          this.downstreamBytes += first;
+          this.#stallAt = Infinity;
+          this.#stalled = true;
+          buf.copyWithin(0, first, n);
+          n -= first;
+        }
         if (this.#stalled) await new Promise<void>((r) => this.#resume.push(r));
+        if (down) this.downstreamBytes += n;
         let off = 0;
         while (off < n) off += await to.write(buf.subarray(off, n));
       }
@@ -113,6 +128,11 @@ export class Proxy {
       const waiting = this.#resume.splice(0);
       for (const r of waiting) r();
     }
+  }
+
+  /** Stalls the link once `bytes` more bytes went from the target to the clients. */
+  stallAfter(bytes: number): void {
+    this.#stallAt = this.downstreamBytes + bytes;
   }
 
   /** Number of live connections through the proxy. */
