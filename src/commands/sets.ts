@@ -9,8 +9,6 @@ import { SetValue } from "../store/set.ts";
 import { globMatch } from "../store/glob.ts";
 import { longArg, parseCursor, parseScanOptions, replyScan } from "./zset_args.ts";
 
-const LONG_MAX = 9223372036854775807;
-
 /** The set at `key` for reading: undefined if missing, null after a WRONGTYPE reply. */
 export function readSet(c: Client, key: string): SetValue | undefined | null {
   const v = c.db.get(key);
@@ -165,6 +163,10 @@ function spopWithCount(c: Client, argv: string[]): void {
     popped.push(m);
     c.server.alsoPropagate(c.db.id, ["SREM", key, m]);
   }
+  // popping most of a set, Redis builds a fresh set of the survivors (SPOP_MOVE_STRATEGY_MUL)
+  if (count * 5 > s.size + count) {
+    c.db.lookupWrite(key)!.value = SetValue.from(s.toArray(), maxIntset(c));
+  }
   c.modified(key, "s", "spop");
   c.preventPropagation = true;
   replySet(c, popped);
@@ -180,9 +182,9 @@ function srandmember(c: Client, argv: string[]): void {
   }
   const l = longArg(c, argv[2]);
   if (l === null) return;
-  if (l < -LONG_MAX) {
+  if (argv[2] === "-9223372036854775808") {
     return c.error(
-      `ERR value is out of range, value must between -${LONG_MAX} and ${LONG_MAX}`,
+      `ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807`,
     );
   }
   const s = readSet(c, argv[1]);

@@ -507,7 +507,11 @@ function zrandmember(c: Client, argv: string[]): void {
   }
   const l = longArg(c, argv[2]);
   if (l === null) return;
-  if (l < -LONG_MAX) return c.error(ERR.notInteger);
+  if (argv[2] === "-9223372036854775808") {
+    return c.error(
+      `ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807`,
+    );
+  }
   let withScores = false;
   if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withscores")) {
     return c.error(ERR.syntax);
