@@ -234,6 +234,109 @@ Deno.test({
 });
 
 Deno.test({
+  name: "XREAD without BLOCK, XCLAIM options and XAUTOCLAIM of deleted entries match Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      await sameAll(p, [
+        ["XADD", "a", "1-0", "f", "1"],
+        ["XADD", "a", "2-0", "f", "2"],
+        ["XADD", "b", "3-0", "f", "3"],
+        ["XREAD", "STREAMS", "a", "b", "0", "0"],
+        ["XREAD", "COUNT", "1", "STREAMS", "a", "b", "0-0", "2"],
+        ["XREAD", "STREAMS", "a", "b", "$", "$"],
+        ["XREAD", "STREAMS", "a", "nokey", "1", "0"],
+        ["XREAD", "STREAMS", "a", "b", "0"],
+        ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", "b", "0"],
+        ["XREAD", "COUNT", "x", "STREAMS", "a", "0"],
+        ["XREAD", "BLOCK", "-1", "STREAMS", "a", "0"],
+        ["XREAD", "FOO", "STREAMS", "a", "0"],
+        ["XREAD", "STREAMS", "a", "bad"],
+        ["XREAD", "STREAMS", "a", "-"],
+        ["XREAD", "COUNT", "1"],
+        ["MULTI"],
+        ["XREAD", "BLOCK", "0", "STREAMS", "a", "$"],
+        ["EXEC"],
+        ["XGROUP", "CREATE", "a", "g", "0"],
+        ["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "a", ">"],
+        ["XCLAIM", "a", "g", "c2", "0", "1-0", "TIME", "1000", "RETRYCOUNT", "5", "JUSTID"],
+        ["XPENDING", "a", "g", "-", "+", "10", "c2"],
+        ["XCLAIM", "a", "g", "c2", "0", "1-0", "2-0", "LASTID", "50-0", "JUSTID"],
+        ["XINFO", "GROUPS", "a"],
+        ["XCLAIM", "a", "g", "c2", "0", "1-0", "LASTID", "bad"],
+        ["XCLAIM", "a", "g", "c2", "0", "1-0", "RETRYCOUNT", "x"],
+        ["XCLAIM", "a", "g", "c2", "0", "1-0", "TIME", "x"],
+        ["XCLAIM", "a", "g", "c2", "0", "9-0", "JUSTID"],
+        ["XCLAIM", "a", "g", "c2", "0", "9-0", "FORCE", "JUSTID"],
+        ["XCLAIM", "b", "g", "c2", "0", "3-0"],
+        ["XDEL", "a", "1-0"],
+        ["XCLAIM", "a", "g", "c3", "0", "1-0", "2-0"],
+        ["XPENDING", "a", "g"],
+        ["XADD", "a", "60-0", "f", "60"],
+        ["XADD", "a", "61-0", "f", "61"],
+        ["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "a", ">"],
+        ["XDEL", "a", "60-0"],
+        ["XAUTOCLAIM", "a", "g", "c4", "0", "-", "COUNT", "1", "JUSTID"],
+        ["XAUTOCLAIM", "a", "g", "c4", "0", "(2-0", "COUNT", "10"],
+        ["XAUTOCLAIM", "a", "g", "c4", "0", "0"],
+        ["XAUTOCLAIM", "a", "g", "c4", "0", "(18446744073709551615-18446744073709551615"],
+        ["XINFO", "STREAM", "a", "FULL", "COUNT", "1"],
+        ["XINFO", "STREAM", "a", "FULL", "COUNT", "x"],
+        ["XINFO", "STREAM", "a", "FULL", "FOO", "1"],
+        ["XINFO", "STREAM", "nokey", "FOO"],
+        ["SET", "str", "v"],
+        ["XINFO", "STREAM", "str"],
+        ["XREAD", "STREAMS", "str", "0"],
+        ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "str", ">"],
+        ["XGROUP", "CREATE", "str", "g", "0"],
+        ["XACK", "str", "g", "0-1"],
+        ["XPENDING", "str", "g"],
+        ["XCLAIM", "str", "g", "c", "0", "0-1"],
+        ["XAUTOCLAIM", "str", "g", "c", "0", "0"],
+      ], true);
+    }),
+});
+
+Deno.test("a blocked XREADGROUP learns that its group or key went away; XREAD keeps waiting", async () => {
+  const t = await startRedeno();
+  const r = await RespClient.connect(t.port);
+  const w = await RespClient.connect(t.port);
+  try {
+    await w.call("XGROUP", "CREATE", "q", "g", "$", "MKSTREAM");
+    await r.write(
+      RespClient.encode(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "q", ">"]),
+    );
+    await waitFor(() => t.server.blocking.blockedCount === 1);
+    assert.equal(await w.call("XGROUP", "DESTROY", "q", "g"), 1);
+    assert.deepEqual(
+      await r.read(),
+      new RespError("NOGROUP the consumer group this client was blocked on no longer exists"),
+    );
+    await w.call("XGROUP", "CREATE", "q", "g", "$");
+    await r.write(
+      RespClient.encode(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "q", ">"]),
+    );
+    await waitFor(() => t.server.blocking.blockedCount === 1);
+    await w.call("DEL", "q");
+    await w.call("LPUSH", "q", "x");
+    assert.deepEqual(await r.read(), new RespError("UNBLOCKED the stream key no longer exists"));
+    await r.write(RespClient.encode(["XREAD", "BLOCK", "0", "STREAMS", "q2", "$"]));
+    await waitFor(() => t.server.blocking.blockedCount === 1);
+    await w.call("LPUSH", "q2", "x");
+    await w.call("DEL", "q2");
+    assert.equal(t.server.blocking.blockedCount, 1);
+    await w.call("XADD", "q2", "7-0", "f", "v");
+    assert.deepEqual(await r.read(), [["q2", [["7-0", ["f", "v"]]]]]);
+    await r.call("HELLO", "3");
+    assert.equal(await r.call("XREAD", "BLOCK", "20", "STREAMS", "q2", "$"), null);
+  } finally {
+    r.close();
+    w.close();
+    await t.stop();
+  }
+});
+
+Deno.test({
   name: "XINFO STREAM FULL and CONSUMERS show the same structure as Redis",
   ignore: IGNORE_SIDE_BY_SIDE,
   fn: () =>

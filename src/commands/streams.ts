@@ -403,7 +403,6 @@ function xsetid(c: Client, argv: string[]): void {
 const XREAD_BLOCKED_DEFAULT_COUNT = 1000;
 
 function xreadGeneric(c: Client, argv: string[], group: boolean): void {
-  const name = group ? "xreadgroup" : "xread";
   let timeoutMs = -1;
   let count = 0;
   let countGiven = false;
@@ -431,9 +430,9 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
       streamsArg = i + 1;
       nStreams = argv.length - streamsArg;
       if (nStreams % 2 !== 0) {
-        const symbol = group ? ">" : "$";
+        // Redis 7.0 prints this text for XREADGROUP too
         return c.error(
-          `ERR Unbalanced '${name}' list of streams: for each stream key an ID or '${symbol}' must be specified.`,
+          "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         );
       }
       nStreams /= 2;
@@ -462,14 +461,24 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
   // resolve IDs ("$" → last ID now, ">" → new messages for the group)
   const ids: Array<StreamId | ">"> = [];
   const groups: Array<ConsumerGroup | null> = [];
+  const streams: Array<StreamValue | undefined> = [];
   for (let k = 0; k < nStreams; k++) {
     const key = argv[streamsArg + k];
     const arg = argv[streamsArg + nStreams + k];
-    const s = readStream(c, key);
+    // a woken reader ignores a key that is no longer a stream (Redis keeps it blocked)
+    const s = c.reprocessing ? streamOrUndefined(c, key) : readStream(c, key);
     if (s === null) return;
+    streams.push(s);
     let g: ConsumerGroup | null = null;
     if (groupName !== null) {
       g = s?.groups.get(groupName) ?? null;
+      if (g === null && c.reprocessing) {
+        return c.error(
+          s === undefined
+            ? "UNBLOCKED the stream key no longer exists"
+            : "NOGROUP the consumer group this client was blocked on no longer exists",
+        );
+      }
       if (g === null) {
         return c.error(
           `NOGROUP No such key '${key}' or consumer group '${groupName}' in XREADGROUP with GROUP option`,
@@ -506,7 +515,7 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
   const consumers: Array<Consumer | null> = [];
   for (let k = 0; k < nStreams; k++) {
     const key = argv[streamsArg + k];
-    const s = readStream(c, key) as StreamValue | undefined;
+    const s = streams[k];
     consumers.push(null);
     if (s === undefined) continue;
     const g = groups[k];
@@ -560,6 +569,11 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
     return;
   }
   c.reply.nullArray();
+}
+
+function streamOrUndefined(c: Client, key: string): StreamValue | undefined {
+  const v = c.db.get(key);
+  return v instanceof StreamValue ? v : undefined;
 }
 
 /** XREADGROUP with an ID: the consumer's own pending entries from start. */
