@@ -260,7 +260,9 @@ Deno.test("OBJECT ENCODING/REFCOUNT/IDLETIME and FREQ under an LFU policy", asyn
   });
   await withRedeno(async (r) => {
     await r.call("SET", "k", "v");
-    assertEquals(typeof await r.call("OBJECT", "FREQ", "k"), "number");
+    assertEquals(await r.call("OBJECT", "FREQ", "k"), 5);
+    await r.call("GET", "k");
+    assertEquals(await r.call("OBJECT", "FREQ", "k"), 6);
     const idle = await r.call("OBJECT", "IDLETIME", "k");
     assert(idle instanceof RespError && idle.message.includes("idle time not tracked"));
   }, ["--maxmemory-policy", "allkeys-lfu"]);
@@ -290,6 +292,22 @@ Deno.test("active expiry removes 100k expired keys without client access while P
       assert(worst < 200, `worst PING latency ${worst.toFixed(1)} ms`);
     } finally {
       probe.close();
+    }
+  });
+});
+
+Deno.test("SWAPDB wakes a client blocked on a key the swap brings in", async () => {
+  await withRedeno(async (r, t) => {
+    const blocked = await RespClient.connect(t.port);
+    try {
+      await blocked.call("SELECT", "1");
+      await blocked.write(RespClient.encode(["BLPOP", "jobs", "5"]));
+      await waitFor(() => t.server.blocking.blockedCount === 1, { what: "BLPOP blocked" });
+      await r.call("RPUSH", "jobs", "job1");
+      assertEquals(await r.call("SWAPDB", "0", "1"), "OK");
+      assertEquals(await blocked.read(), ["jobs", "job1"]);
+    } finally {
+      blocked.close();
     }
   });
 });

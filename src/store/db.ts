@@ -29,8 +29,11 @@ export class Entry {
   vslot = -1;
   /** last access, seconds (OBJECT IDLETIME) */
   lru: number;
-  /** access frequency counter (OBJECT FREQ under LFU policies) */
-  freq = 0;
+  /**
+   * access frequency counter (OBJECT FREQ under LFU policies): Redis's logarithmic
+   * counter, starting at LFU_INIT_VAL (5)
+   */
+  freq = 5;
   /** set when an APPEND/SETRANGE made a raw string (OBJECT ENCODING) */
   raw = false;
   /** set when a numeric string is stored unencoded (INCRBYFLOAT results: "embstr") */
@@ -108,6 +111,8 @@ export class Db {
     }
     if (stats) stats.keyspaceHits++;
     e.lru = this.host.now() / 1000 | 0;
+    // LFULogIncr with lfu-log-factor 10 (decay over time is not modelled)
+    if (e.freq < 255 && (e.freq <= 5 || Math.random() * ((e.freq - 5) * 10 + 1) < 1)) e.freq++;
     return e;
   }
 
