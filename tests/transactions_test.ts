@@ -1,5 +1,6 @@
 /** MULTI/EXEC/DISCARD/WATCH and the propagation point's deterministic command forms. */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { Redis } from "ioredis";
 import { parseReply, RespClient, RespError, startRedeno, type TestServer } from "./helpers.ts";
 
 async function withRedeno(
@@ -256,4 +257,30 @@ Deno.test("the propagation point receives Redis's deterministic forms", async ()
     await r.call("EXEC");
     assertEquals(take(), []);
   });
+});
+
+Deno.test("ioredis transactions: multi().exec() and an optimistic WATCH retry", async () => {
+  const t = await startRedeno();
+  const a = new Redis({ port: t.port, lazyConnect: true });
+  const b = new Redis({ port: t.port, lazyConnect: true });
+  try {
+    await a.connect();
+    await b.connect();
+    assertEquals(await a.multi().set("n", "1").incr("n").get("n").exec(), [
+      [null, "OK"],
+      [null, 2],
+      [null, "2"],
+    ]);
+    await a.watch("n");
+    await b.incr("n");
+    assertEquals(await a.multi().set("n", "100").exec(), null);
+    await a.watch("n");
+    const current = Number(await a.get("n"));
+    assertEquals(await a.multi().set("n", String(current * 10)).exec(), [[null, "OK"]]);
+    assertEquals(await b.get("n"), "30");
+  } finally {
+    a.disconnect();
+    b.disconnect();
+    await t.stop();
+  }
 });
