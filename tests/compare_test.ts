@@ -599,43 +599,50 @@ function normalise(reply: Reply, how: Normalise | undefined): Reply {
   return reply;
 }
 
-Deno.test({
-  name: "strings, keys, bitmaps and transactions reply byte-identically to redis-server",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    const pair = await connectedPair();
-    const mismatches: string[] = [];
-    try {
-      for (const [group, commands] of Object.entries(GROUPS)) {
-        await pair.ours.call("FLUSHALL");
-        await pair.real.call("FLUSHALL");
-        for (const item of commands) {
-          const [command, how] = Array.isArray(item[0])
-            ? item as [Cmd, Normalise]
-            : [item as Cmd, undefined];
-          const [a, b] = await Promise.all([
-            pair.ours.call(...command),
-            pair.real.call(...command),
-          ]);
-          const ours = normalise(a, how);
-          const real = normalise(b, how);
-          try {
-            assertEquals(ours, real);
-          } catch {
-            mismatches.push(
-              `${group}: ${JSON.stringify(command)}\n  redeno: ${show(ours)}\n  redis:  ${
-                show(real)
-              }`,
-            );
+for (const protocol of [2, 3]) {
+  Deno.test({
+    name:
+      `strings, keys, bitmaps and transactions reply byte-identically to redis-server (RESP${protocol})`,
+    ignore: !HAVE_REDIS,
+    async fn() {
+      const pair = await connectedPair();
+      const mismatches: string[] = [];
+      try {
+        if (protocol === 3) {
+          await pair.ours.call("HELLO", "3");
+          await pair.real.call("HELLO", "3");
+        }
+        for (const [group, commands] of Object.entries(GROUPS)) {
+          await pair.ours.call("FLUSHALL");
+          await pair.real.call("FLUSHALL");
+          for (const item of commands) {
+            const [command, how] = Array.isArray(item[0])
+              ? item as [Cmd, Normalise]
+              : [item as Cmd, undefined];
+            const [a, b] = await Promise.all([
+              pair.ours.call(...command),
+              pair.real.call(...command),
+            ]);
+            const ours = normalise(a, how);
+            const real = normalise(b, how);
+            try {
+              assertEquals(ours, real);
+            } catch {
+              mismatches.push(
+                `${group}: ${JSON.stringify(command)}\n  redeno: ${show(ours)}\n  redis:  ${
+                  show(real)
+                }`,
+              );
+            }
           }
         }
+      } finally {
+        await pair.stop();
       }
-    } finally {
-      await pair.stop();
-    }
-    assertEquals(mismatches.length, 0, "\n" + mismatches.join("\n"));
-  },
-});
+      assertEquals(mismatches.length, 0, "\n" + mismatches.join("\n"));
+    },
+  });
+}
 
 function show(r: Reply): string {
   return JSON.stringify(r, (_k, v) => {
