@@ -21,6 +21,10 @@ export interface BenchTest {
   test: string;
   /** -d value size in bytes */
   dataSize?: number;
+  /** a literal command for redis-benchmark instead of -t */
+  command?: string[];
+  /** subscribers (opened by this script) receiving on a channel during the run */
+  subscribers?: { channel: string; count: number };
 }
 
 /** The core matrix. */
@@ -46,6 +50,26 @@ export const FAMILY_TESTS: Record<string, BenchTest[]> = {
   hashes: [{ name: "HSET", test: "hset" }],
   sets: [{ name: "SADD", test: "sadd" }, { name: "SPOP", test: "spop" }],
   zsets: [{ name: "ZADD", test: "zadd" }, { name: "ZPOPMIN", test: "zpopmin" }],
+  streams: [{
+    name: "XADD",
+    test: "xadd",
+    command: ["XADD", "bench:stream", "MAXLEN", "~", "10000", "*", "field", "value"],
+  }],
+  // redis-benchmark cannot subscribe: the subscribers are sockets of this script
+  pubsub: [
+    {
+      name: "PUBLISH 1sub",
+      test: "publish",
+      command: ["PUBLISH", "bench:ch", "hello"],
+      subscribers: { channel: "bench:ch", count: 1 },
+    },
+    {
+      name: "PUBLISH 50sub",
+      test: "publish",
+      command: ["PUBLISH", "bench:ch", "hello"],
+      subscribers: { channel: "bench:ch", count: 50 },
+    },
+  ],
 };
 
 const env = (name: string, def: string) => Deno.env.get(name) ?? def;
@@ -119,16 +143,56 @@ interface Result {
   cpuPerReq: number;
 }
 
+/**
+ * Opens `count` subscribers of `channel` that read and discard messages; returns a
+ * function that closes them.
+ */
+async function subscribe(
+  port: number,
+  channel: string,
+  count: number,
+): Promise<() => Promise<void>> {
+  const enc = new TextEncoder();
+  const conns: Deno.TcpConn[] = [];
+  const loops: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(enc.encode(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`));
+    const buf = new Uint8Array(64 * 1024);
+    await conn.read(buf); // the confirmation
+    conns.push(conn);
+    loops.push((async () => {
+      try {
+        while ((await conn.read(buf)) !== null) { /* discard */ }
+      } catch { /* closed */ }
+    })());
+  }
+  return async () => {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await Promise.all(loops);
+  };
+}
+
 async function runBenchmark(p: Proc, t: BenchTest, pipeline: number): Promise<Result> {
   const n = REQUESTS[String(pipeline)] ?? REQUESTS["1"] * pipeline / 2;
-  const args = ["-p", String(p.port), "-t", t.test, "-c", String(CLIENTS), "-n", String(n)];
+  const args = ["-p", String(p.port), "-c", String(CLIENTS), "-n", String(n)];
+  if (t.command === undefined) args.push("-t", t.test);
   if (pipeline > 1) args.push("-P", String(pipeline));
   if (t.dataSize) args.push("-d", String(t.dataSize));
   args.push("--csv");
+  if (t.command !== undefined) args.push(...t.command);
+  const unsubscribe = t.subscribers
+    ? await subscribe(p.port, t.subscribers.channel, t.subscribers.count)
+    : null;
   const before = cpuMicros(p.child.pid);
   const out = await new Deno.Command("redis-benchmark", { args, stdout: "piped", stderr: "null" })
     .output();
   const after = cpuMicros(p.child.pid);
+  await unsubscribe?.();
   const text = new TextDecoder().decode(out.stdout);
   // --csv: a header line, then "TEST","rps",...
   const row = text.trim().split("\n").find((l) => !l.startsWith('"test"'));
