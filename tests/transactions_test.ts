@@ -197,6 +197,11 @@ Deno.test("the propagation point receives Redis's deterministic forms", async ()
 
     await r.call("SET", "g", "v", "GET");
     assertEquals(take(), [["SET", "g", "v"]]);
+    await r.call("SET", "g", "v", "PXAT", "99999999999999", "NX", "GET");
+    await r.call("SET", "g2", "v", "PXAT", "99999999999999", "NX", "GET");
+    assertEquals(take(), [["SET", "g2", "v", "PXAT", "99999999999999"]]);
+    await r.call("GETEX", "g2", "PXAT", "99999999999998");
+    assertEquals(take(), [["PEXPIREAT", "g2", "99999999999998"]]);
 
     assertEquals(await r.call("EXPIRE", "k", "200", "GT"), 1);
     ops = take();

@@ -178,12 +178,12 @@ function setGeneric(
   c.modified(key, "$", "set");
   if (expire !== null) {
     c.db.setExpire(key, e, when);
-    if (!(flags & F_PXAT)) c.rewrite(["SET", key, value, "PXAT", String(when)]);
+    c.rewrite(["SET", key, value, "PXAT", String(when)]);
     c.server.notify("g", "expire", key, c.db.id);
   }
   if (!(flags & F_GET)) replies.ok();
   // GET is not replicated (a rewrite to SET ... PXAT already dropped it)
-  if (flags & F_GET && (expire === null || flags & F_PXAT)) {
+  if (flags & F_GET && expire === null) {
     c.rewrite(argv.filter((a, j) => j < 3 || a.toLowerCase() !== "get"));
   }
 }
@@ -247,7 +247,7 @@ function getex(c: Client, argv: string[]): void {
   } else if (args.expire !== null) {
     const e = c.db.lookupWrite(key)!;
     c.db.setExpire(key, e, when);
-    if (!(args.flags & F_PXAT)) c.rewrite(["PEXPIREAT", key, String(when)]);
+    c.rewrite(["PEXPIREAT", key, String(when)]);
     c.modified(key, "g", "expire");
   } else if (args.flags & F_PERSIST) {
     const e = c.db.lookupWrite(key)!;
