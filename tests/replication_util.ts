@@ -101,3 +101,73 @@ export async function dumpLog(proc: { dir: string } | null, name = "redis.log"):
   const text = await Deno.readTextFile(`${proc.dir}/${name}`).catch(() => "");
   console.error(`---- ${proc.dir}/${name} ----\n${text.split("\n").slice(-40).join("\n")}`);
 }
+
+/**
+ * A hand-driven replica: handshakes, receives the snapshot, then collects the raw
+ * command stream so a test can assert the exact bytes a primary propagates.
+ */
+export class RawReplica {
+  readonly client: RespClient;
+  stream = "";
+  #reading: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(client: RespClient) {
+    this.client = client;
+  }
+
+  /** Connects, syncs (PSYNC ? -1 with capa eof) and starts collecting the stream. */
+  static async attach(port: number): Promise<RawReplica> {
+    const c = await RespClient.connect(port);
+    await c.call("REPLCONF", "listening-port", "1");
+    await c.call("REPLCONF", "capa", "eof", "capa", "psync2");
+    await c.write(RespClient.encode(["PSYNC", "?", "-1"]));
+    const r = new RawReplica(c);
+    const fullresync = await r.#line();
+    if (!fullresync.startsWith("+FULLRESYNC")) throw new Error(`unexpected ${fullresync}`);
+    const header = await r.#line();
+    if (header.startsWith("$EOF:")) {
+      const mark = header.slice(5);
+      let payload = "";
+      while (!payload.endsWith(mark)) payload += await c.readRaw(1);
+      await c.write(RespClient.encode(["REPLCONF", "ACK", "0"]));
+    } else await c.readRaw(Number(header.slice(1)));
+    r.#reading = r.#collect();
+    return r;
+  }
+
+  async #line(): Promise<string> {
+    let line = "";
+    for (;;) {
+      const ch = await this.client.readRaw(1);
+      if (line === "" && ch === "\n") continue;
+      line += ch;
+      if (line.endsWith("\r\n")) return line.slice(0, -2);
+    }
+  }
+
+  async #collect(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        this.stream += await this.client.readRaw(1, 60000);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Waits until the collected stream contains `text`. */
+  async waitFor(text: string, timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.stream.includes(text), { timeoutMs, what: JSON.stringify(text) });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.client.close();
+  }
+}
+
+/** A command as RESP (binary string), for matching raw streams. */
+export function resp(...args: string[]): string {
+  return `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
+}

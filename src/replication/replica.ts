@@ -264,7 +264,7 @@ export class MasterLink {
       throw e;
     }
     if (n === null) {
-      this.#log("warning", "Master closed the connection");
+      this.#log("verbose", "Master closed the connection");
       throw new LinkAborted("eof");
     }
     this.#end += n;
