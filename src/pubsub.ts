@@ -36,6 +36,7 @@ export class PubSub {
 
   constructor(server: Server) {
     this.server = server;
+    this.#encoder.resp = 3;
   }
 
   /** Delivers a message to channel and pattern subscribers; returns the receiver count. */
@@ -69,16 +70,20 @@ export class PubSub {
     return subs.size;
   }
 
-  /** The message as a RESP2 array and a RESP3 push frame. */
+  /**
+   * The message as a RESP2 array and a RESP3 push frame. Both views share one scratch
+   * buffer and are valid until the next call (delivery copies them at once).
+   */
   #frames(parts: string[]): [Uint8Array, Uint8Array] {
     const w = this.#encoder;
     w.len = 0;
-    w.array(parts.length);
+    w.push(parts.length); // RESP3 ">" (the encoder stays in RESP3)
     for (const p of parts) w.bulk(p);
-    const resp2 = w.buf.slice(0, w.len);
-    const resp3 = resp2.slice();
-    resp3[0] = 62; // ">" push instead of "*"
-    return [resp2, resp3];
+    const n = w.len;
+    w.ensure(n);
+    w.buf.copyWithin(n, 0, n);
+    w.buf[n] = 42; // "*": the RESP2 array form
+    return [w.buf.subarray(n, 2 * n), w.buf.subarray(0, n)];
   }
 
   #pendingClose: Client[] = [];

@@ -405,7 +405,7 @@ const XREAD_BLOCKED_DEFAULT_COUNT = 1000;
 function xreadGeneric(c: Client, argv: string[], group: boolean): void {
   let timeoutMs = -1;
   let count = 0;
-  let countGiven = false;
+  let countIdx = 0;
   let streamsArg = 0;
   let nStreams = 0;
   let groupName: string | null = null;
@@ -425,7 +425,7 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
       const n = parseInteger(argv[i]);
       if (n === null) return c.error(ERR.notInteger);
       count = n < 0 ? 0 : n;
-      countGiven = true;
+      countIdx = i;
     } else if (o === "streams" && more > 0) {
       streamsArg = i + 1;
       nStreams = argv.length - streamsArg;
@@ -558,9 +558,9 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
       const id = ids[k];
       if (id !== ">") blockedArgv[streamsArg + nStreams + k] = formatId(id);
     }
-    if (!countGiven || count === 0) {
-      blockedArgv.splice(1, 0, "COUNT", String(XREAD_BLOCKED_DEFAULT_COUNT));
-    }
+    // a woken reader gets at most 1000 entries unless COUNT says otherwise (as Redis)
+    if (countIdx === 0) blockedArgv.splice(1, 0, "COUNT", String(XREAD_BLOCKED_DEFAULT_COUNT));
+    else if (count === 0) blockedArgv[countIdx] = String(XREAD_BLOCKED_DEFAULT_COUNT);
     c.argv = blockedArgv;
     c.server.blocking.block(c, {
       keys: argv.slice(streamsArg, streamsArg + nStreams),
