@@ -431,6 +431,7 @@ export function installReplication(server: Server): void {
     "    Output a hex signature of the values of all the specified keys.",
   ]);
   server.sinks.push(repl.primary);
+  server.rdbSaveInfo = () => repl.saveInfo();
   server.cronHooks.push(() => repl.tick());
   server.closeHooks.push((c) => repl.primary.clientClosed(c));
   server.stopHooks.push(() => repl.stop());

@@ -158,8 +158,9 @@ export class MasterLink {
       try {
         reachedStream = await this.#session();
       } catch (e) {
-        if (!(e instanceof LinkAborted) && !this.#stopped) {
-          this.#log("warning", `Replication link error: ${(e as Error).message}`);
+        // a broken established link is reported by #linkDown ("Connection with master lost.")
+        if (!(e instanceof LinkAborted) && !this.#stopped && this.state !== "connected") {
+          this.#log("warning", `Error condition on socket for SYNC: ${(e as Error).message}`);
         }
       }
       this.#closeConn();
