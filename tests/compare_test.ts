@@ -4,7 +4,15 @@
  * transactions; errors included, byte for byte).
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { HAVE_REDIS, type Reply, RespClient, startRealRedis, startRedeno } from "./helpers.ts";
+import {
+  HAVE_REDIS,
+  parseReply,
+  type Reply,
+  RespClient,
+  startRealRedis,
+  startRedeno,
+  waitFor,
+} from "./helpers.ts";
 
 type Cmd = Array<string | number>;
 
@@ -842,6 +850,159 @@ Deno.test({
       assertEquals(ours, real);
     } finally {
       for (const c of clients) c.close();
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
+
+/** Parses a stream of RESP commands (an AOF file or propagated bytes). */
+function parseCommands(bytes: Uint8Array): string[][] {
+  const out: string[][] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [reply, next] = parseReply(bytes, pos);
+    out.push(reply as string[]);
+    pos = next;
+  }
+  return out;
+}
+
+/** Replaces unix-ms timestamps near now with a placeholder (they differ by a few ms). */
+function normaliseTimes(cmds: string[][]): string[][] {
+  const now = Date.now();
+  return cmds.map((argv) =>
+    argv.map((a) => /^\d{13}$/.test(a) && Math.abs(Number(a) - now) < 86_400_000 ? "<ms>" : a)
+  );
+}
+
+Deno.test({
+  name: "writes propagate in the same deterministic forms as redis-server's AOF",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const t = await startRedeno();
+    const r = await startRealRedis(["--appendonly", "yes", "--appendfsync", "always"]);
+    const ours = await RespClient.connect(t.port);
+    const real = await RespClient.connect(r.port);
+    const fed: string[][] = [];
+    let db = -1;
+    t.server.sinks.push({
+      feed(dbId, bytes) {
+        if (dbId !== db) fed.push(["SELECT", String(db = dbId)]);
+        fed.push(...parseCommands(bytes));
+      },
+    });
+    try {
+      const script: Cmd[] = [
+        ["SET", "a", "1"],
+        ["SET", "b", "v", "EX", "100"],
+        ["SET", "b", "v", "PX", "100000", "GET"],
+        ["SET", "b", "v", "KEEPTTL", "GET"],
+        ["SET", "b", "v", "PXAT", "99999999999999", "XX"],
+        ["SET", "c", "v", "NX", "GET"],
+        ["SET", "c", "v", "NX"],
+        ["SETNX", "c", "v"],
+        ["SETEX", "d", "100", "v"],
+        ["PSETEX", "d", "100000", "v"],
+        ["GETEX", "d", "EX", "100"],
+        ["GETEX", "d", "PXAT", "99999999999999"],
+        ["GETEX", "d", "PERSIST"],
+        ["GETEX", "d", "PERSIST"],
+        ["GETEX", "d"],
+        ["GETEX", "d", "EXAT", "1"],
+        ["GETSET", "a", "2"],
+        ["GETDEL", "a"],
+        ["GETDEL", "a"],
+        ["MSET", "x", "1", "y", "2"],
+        ["MSETNX", "x", "1", "z", "2"],
+        ["MSETNX", "z", "1", "w", "2"],
+        ["APPEND", "x", "abc"],
+        ["SETRANGE", "x", "1", "zz"],
+        ["SETRANGE", "x", "1", ""],
+        ["INCR", "n"],
+        ["INCRBY", "n", "10"],
+        ["DECRBY", "n", "3"],
+        ["INCRBYFLOAT", "f", "0.1"],
+        ["INCRBYFLOAT", "f", "0.2"],
+        ["EXPIRE", "x", "100"],
+        ["EXPIRE", "x", "200", "GT"],
+        ["EXPIRE", "x", "50", "GT"],
+        ["PEXPIRE", "x", "100000", "LT"],
+        ["EXPIREAT", "x", "4000000000"],
+        ["PEXPIREAT", "x", "4000000000000", "XX"],
+        ["PERSIST", "x"],
+        ["PERSIST", "x"],
+        ["EXPIRE", "y", "-1"],
+        ["EXPIRE", "nokey", "10"],
+        ["DEL", "nokey"],
+        ["DEL", "z", "w", "nokey"],
+        ["UNLINK", "x"],
+        ["SET", "r", "1"],
+        ["RENAME", "r", "r2"],
+        ["RENAMENX", "r2", "n"],
+        ["COPY", "r2", "r3"],
+        ["COPY", "r2", "r3", "DB", "2", "REPLACE"],
+        ["MOVE", "r3", "3"],
+        ["SWAPDB", "2", "3"],
+        ["SETBIT", "bits", "9", "1"],
+        ["SETBIT", "bits", "9", "1"],
+        ["BITFIELD", "bits", "SET", "u8", "0", "255", "GET", "u8", "0"],
+        ["BITFIELD", "bits", "GET", "u8", "0"],
+        ["BITFIELD", "bits", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"],
+        ["BITOP", "NOT", "bits2", "bits"],
+        ["BITOP", "AND", "bits2", "nokey"],
+        ["BITOP", "AND", "bits3", "nokey"],
+        ["MULTI"],
+        ["SET", "m", "1"],
+        ["GET", "m"],
+        ["EXEC"],
+        ["MULTI"],
+        ["SET", "m", "1"],
+        ["INCR", "m"],
+        ["SELECT", "5"],
+        ["SET", "m5", "x"],
+        ["EXEC"],
+        ["MULTI"],
+        ["GET", "m5"],
+        ["EXEC"],
+        ["SELECT", "0"],
+        ["SET", "lazy", "v", "PX", "1"],
+        ["SLEEP"],
+        ["GET", "lazy"],
+        ["SET", "k", "v"],
+        ["MULTI"],
+        ["SET", "lazy2", "v", "PX", "1"],
+        ["EXEC"],
+        ["SLEEP"],
+        ["MULTI"],
+        ["GET", "lazy2"],
+        ["SET", "k", "v2"],
+        ["EXEC"],
+        ["FLUSHDB"],
+        ["FLUSHALL"],
+        ["SET", "last", "done"],
+      ];
+      for (const command of script) {
+        if (command[0] === "SLEEP") await new Promise((res) => setTimeout(res, 5));
+        else await Promise.all([ours.call(...command), real.call(...command)]);
+      }
+      const aofDir = `${r.dir}/appendonlydir`;
+      const readAof = async () => {
+        for await (const entry of Deno.readDir(aofDir)) {
+          if (entry.name.endsWith(".incr.aof")) {
+            return parseCommands(await Deno.readFile(`${aofDir}/${entry.name}`));
+          }
+        }
+        return [];
+      };
+      const aof = await waitFor(async () => {
+        const cmds = await readAof();
+        return cmds.some((c) => c[1] === "last") ? cmds : null;
+      }, { what: "redis AOF" });
+      assertEquals(normaliseTimes(fed), normaliseTimes(aof!));
+    } finally {
+      ours.close();
+      real.close();
       await r.stop();
       await t.stop();
     }

@@ -34,9 +34,14 @@ function bitOffsetArg(c: Client, arg: string, bits = 0): number | null {
 
 /**
  * Redis's lookupStringForBitCommand: the string entry for a bit write, created or
- * zero-padded so that bit `maxBit` exists. Null after replying WRONGTYPE.
+ * zero-padded so that bit `maxBit` exists (`grown` says whether that happened). Null
+ * after replying the error.
  */
-function stringForBitWrite(c: Client, key: string, maxBit: number): Entry | null {
+function stringForBitWrite(
+  c: Client,
+  key: string,
+  maxBit: number,
+): { entry: Entry; grown: boolean } | null {
   const byte = Math.floor(maxBit / 8);
   if (byte + 1 > MAX_STRING_LENGTH) {
     c.error(ERR.stringTooLong);
@@ -46,15 +51,16 @@ function stringForBitWrite(c: Client, key: string, maxBit: number): Entry | null
   if (e === undefined) {
     const created = c.db.add(key, "\0".repeat(byte + 1));
     created.raw = true;
-    return created;
+    return { entry: created, grown: true };
   }
   if (typeof e.value !== "string") {
     c.error(ERR.wrongType);
     return null;
   }
-  if (e.value.length < byte + 1) e.value += "\0".repeat(byte + 1 - e.value.length);
+  const grown = e.value.length < byte + 1;
+  if (grown) e.value += "\0".repeat(byte + 1 - e.value.length);
   e.raw = true;
-  return e;
+  return { entry: e, grown };
 }
 
 function setbit(c: Client, argv: string[]): void {
@@ -62,15 +68,17 @@ function setbit(c: Client, argv: string[]): void {
   if (offset === null) return;
   const bit = argv[3];
   if (bit !== "0" && bit !== "1") return c.error(ERR.bitValue);
-  const e = stringForBitWrite(c, argv[1], offset);
-  if (e === null) return;
+  const target = stringForBitWrite(c, argv[1], offset);
+  if (target === null) return;
+  const e = target.entry;
   const s = e.value as string;
   const byte = offset >> 3;
   const mask = 1 << (7 - (offset & 7));
   const old = s.charCodeAt(byte);
   const next = bit === "1" ? old | mask : old & ~mask;
   if (next !== old) e.value = s.slice(0, byte) + String.fromCharCode(next) + s.slice(byte + 1);
-  c.modified(argv[1], "$", "setbit");
+  // an unchanged bit in a string that did not grow is not a change (not propagated)
+  if (target.grown || next !== old) c.modified(argv[1], "$", "setbit");
   c.reply.int(old & mask ? 1 : 0);
 }
 
@@ -355,6 +363,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     j += op === "get" ? 2 : 3;
   }
   let e: Entry | null = null;
+  let grown = false;
   let readValue = "";
   if (readonly) {
     const v = readString(c, argv[1]);
@@ -362,8 +371,10 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     readValue = v ?? "";
   } else {
     if (readonlyCommand) return c.error("ERR BITFIELD_RO only supports the GET subcommand");
-    e = stringForBitWrite(c, argv[1], highestWriteBit);
-    if (e === null) return;
+    const target = stringForBitWrite(c, argv[1], highestWriteBit);
+    if (target === null) return;
+    e = target.entry;
+    grown = target.grown;
   }
   c.reply.array(ops.length);
   let changes = 0;
@@ -382,12 +393,12 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     if (op.op === "incrby") exact = old + op.value;
     else exact = op.signed ? op.value : BigInt.asUintN(64, op.value);
     const stored = fitBits(exact, op.signed, op.bits, op.overflow);
-    changes++;
     if (stored === null) {
       c.reply.nil();
       continue;
     }
     entry.value = writeBits(s, op.offset, op.bits, stored);
+    if (grown || stored !== old) changes++;
     c.reply.int(op.op === "incrby" ? stored : old);
   }
   if (changes > 0) c.modified(argv[1], "$", "setbit");
