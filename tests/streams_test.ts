@@ -573,3 +573,68 @@ Deno.test("a stream of a million entries answers XADD and small XRANGE quickly",
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "consumer group state replicates to a real Redis replica and a Redeno replica",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    const { startRealRedis } = await import("./helpers.ts");
+    const { waitInSync, waitLinkUp } = await import("./replication_util.ts");
+    const primary = await startRedeno(["--repl-diskless-sync-delay", "0"]);
+    const realReplica = await startRealRedis(["--replicaof", "127.0.0.1", String(primary.port)]);
+    const ourReplica = await startRedeno(["--replicaof", "127.0.0.1", String(primary.port)]);
+    const pc = await RespClient.connect(primary.port);
+    const rcs = [
+      await RespClient.connect(realReplica.port),
+      await RespClient.connect(ourReplica.port),
+    ];
+    try {
+      for (const rc of rcs) await waitLinkUp(rc);
+      const script: string[][] = [
+        ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+        ["XADD", "s", "*", "n", "1"],
+        ["XADD", "s", "*", "n", "2"],
+        ["XADD", "s", "*", "n", "3"],
+        ["XADD", "s", "MAXLEN", "~", "1", "*", "n", "4"],
+        ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"],
+        ["XACK", "s", "g", "0-1"],
+        ["XAUTOCLAIM", "s", "g", "dave", "0", "0", "COUNT", "1"],
+        ["XGROUP", "CREATECONSUMER", "s", "g", "erin"],
+        ["XGROUP", "CREATE", "s", "g2", "0"],
+        ["XGROUP", "SETID", "s", "g2", "$", "ENTRIESREAD", "3"],
+        ["XSETID", "s", "99999999999999-0", "ENTRIESADDED", "10"],
+      ];
+      for (const cmd of script) {
+        const r = await pc.call(...cmd);
+        assert.ok(!(r instanceof RespError), `${cmd.join(" ")}: ${r}`);
+      }
+      const pending = await pc.call("XPENDING", "s", "g", "-", "+", "10") as Reply[][];
+      const claimId = pending[0][0] as string;
+      await pc.call("XCLAIM", "s", "g", "frank", "0", claimId, "RETRYCOUNT", "9");
+      await waitInSync(pc, rcs);
+      const expected = stripVolatile(await pc.call("XINFO", "STREAM", "s", "FULL"));
+      for (const rc of rcs) {
+        assert.deepEqual(stripVolatile(await rc.call("XINFO", "STREAM", "s", "FULL")), expected);
+      }
+      // delivery times travel as absolute TIME values: the group PELs are identical
+      const groupPel = async (c: RespClient) => {
+        const full = await c.call("XINFO", "STREAM", "s", "FULL") as Reply[];
+        assert.equal(full[16], "groups");
+        const group = (full[17] as Reply[][])[0];
+        assert.equal(group[10], "pending");
+        return group[11];
+      };
+      const primaryPel = await groupPel(pc);
+      assert.equal((primaryPel as Reply[]).length, 3);
+      for (const rc of rcs) assert.deepEqual(await groupPel(rc), primaryPel);
+    } finally {
+      pc.close();
+      for (const rc of rcs) rc.close();
+      await ourReplica.stop();
+      await realReplica.stop();
+      await primary.stop();
+    }
+  },
+});
