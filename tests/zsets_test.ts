@@ -539,3 +539,23 @@ Deno.test("sorted set errors for wrong arity and wrong types match Redis's wordi
     await t.stop();
   }
 });
+
+Deno.test("a blocked BZPOPMIN ignores a list created under its key and waits for a zset", async () => {
+  const t = await startRedeno();
+  const blocked = await RespClient.connect(t.port);
+  const w = await RespClient.connect(t.port);
+  try {
+    await blocked.write(RespClient.encode(["BZPOPMIN", "k", "0"]));
+    await waitFor(() => t.server.blocking.blockedCount === 1);
+    await w.call("LPUSH", "k", "x");
+    await w.call("PING");
+    assert.equal(t.server.blocking.blockedCount, 1);
+    await w.call("DEL", "k");
+    await w.call("ZADD", "k", "5", "m");
+    assert.deepEqual(await blocked.read(), ["k", "m", "5"]);
+  } finally {
+    blocked.close();
+    w.close();
+    await t.stop();
+  }
+});

@@ -261,6 +261,8 @@ function blockingZpop(
   const timeout = parseTimeoutSeconds(timeoutArg);
   if (typeof timeout === "string") return c.error(timeout);
   for (const key of keys) {
+    // a re-run after another type appeared under the key keeps waiting, as Redis does
+    if (c.reprocessing && !(c.db.get(key) instanceof ZSetValue)) continue;
     const z = writeZset(c, key);
     if (z === null) return;
     if (z === undefined || z.size === 0) continue;
