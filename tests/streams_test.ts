@@ -135,6 +135,20 @@ Deno.test({
         ["XRANGE", "t", "-", "+"],
         ["XINFO", "STREAM", "t"],
       ]);
+      // node sizes follow Redis's listpack bytes, so "~" trims the same entries
+      for (const size of [1, 63, 64, 200, 1000, 5000]) {
+        const value = "v".repeat(size);
+        const adds: Array<Array<string | number>> = [];
+        for (let i = 1; i <= 120; i++) adds.push(["XADD", `n${size}`, `${i}-${i % 3}`, "f", value]);
+        adds.push(["XADD", `n${size}`, "500-0", "other", "1", "f", "-12"]);
+        await p.ours.pipeline(adds);
+        await p.real.pipeline(adds);
+        const keys = async (c: RespClient) =>
+          ((await c.call("XINFO", "STREAM", `n${size}`)) as Reply[])[3];
+        assert.equal(await keys(p.ours), await keys(p.real), `nodes for ${size}-byte values`);
+        await p.same("XTRIM", `n${size}`, "MAXLEN", "~", "50");
+        await p.same("XLEN", `n${size}`);
+      }
     }),
 });
 

@@ -95,13 +95,16 @@ export function parseU64(s: string): IdPart | null {
 
 const CHUNK_SPLIT = 128;
 
-interface Chunk<V> {
+/** One node of an IdIndex (for streams: one Redis listpack node). */
+export interface Chunk<V> {
   ids: StreamId[];
   vals: V[];
   /** entries ever appended to this chunk (Redis counts deleted ones for node fullness) */
   appended: number;
-  /** approximate payload bytes (node fullness like stream-node-max-bytes) */
+  /** the listpack size Redis would have for this node (stream-node-max-bytes) */
   bytes: number;
+  /** stream nodes: the master entry (first ID and its field names) */
+  master?: { id: StreamId; fields: string[] };
 }
 
 /** A position in an IdIndex. */
@@ -166,24 +169,22 @@ export class IdIndex<V> {
     return c === undefined ? undefined : [c.ids[c.ids.length - 1], c.vals[c.vals.length - 1]];
   }
 
-  /**
-   * Appends an entry whose ID is larger than every stored ID. A new chunk starts when
-   * the last one received `maxEntries` entries or holds more than `maxBytes`.
-   */
-  append(id: StreamId, v: V, maxEntries = CHUNK_SPLIT, maxBytes = 0, bytes = 0): void {
-    let chunk = this.chunks[this.chunks.length - 1];
-    if (
-      chunk === undefined || (maxEntries > 0 && chunk.appended >= maxEntries) ||
-      (maxBytes > 0 && chunk.bytes > maxBytes)
-    ) {
-      chunk = { ids: [], vals: [], appended: 0, bytes: 0 };
-      this.chunks.push(chunk);
-    }
-    chunk.ids.push(id);
-    chunk.vals.push(v);
-    chunk.appended++;
-    chunk.bytes += bytes;
+  /** Appends an entry whose ID is larger than every stored ID, in a new chunk if full. */
+  append(id: StreamId, v: V): void {
+    const chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || chunk.ids.length >= CHUNK_SPLIT) this.pushChunk().ids.push(id);
+    else chunk.ids.push(id);
+    const last = this.chunks[this.chunks.length - 1];
+    last.vals.push(v);
+    last.appended++;
     this.size++;
+  }
+
+  /** Starts a new last chunk (the next append goes there). */
+  pushChunk(): Chunk<V> {
+    const chunk: Chunk<V> = { ids: [], vals: [], appended: 0, bytes: 0 };
+    this.chunks.push(chunk);
+    return chunk;
   }
 
   /** Inserts or replaces the value at id. Returns true when it was inserted. */
@@ -394,11 +395,68 @@ export interface StreamModel {
   }>;
 }
 
-/** Approximate listpack bytes of an entry (for stream-node-max-bytes). */
-export function entryBytes(fields: string[]): number {
-  let n = 6;
-  for (const f of fields) n += f.length + (f.length < 64 ? 1 : 2) + 1;
+/** Bytes of a listpack integer element (encoding plus back-length). */
+function lpIntSize(v: number): number {
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+function backlenSize(l: number): number {
+  return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+}
+
+/** Bytes of a listpack string element (strings that are integers are stored as such). */
+function lpStrSize(s: string): number {
+  if (s.length > 0 && s.length <= 20 && /^-?(0|[1-9][0-9]*)$/.test(s)) {
+    const n = Number(s);
+    if (Number.isSafeInteger(n)) return lpIntSize(n);
+    if (BigInt(s) >= -9223372036854775808n && BigInt(s) <= 9223372036854775807n) return 10;
+  }
+  const l = s.length;
+  const enc = (l < 64 ? 1 : l < 4096 ? 2 : 5) + l;
+  return enc + backlenSize(enc);
+}
+
+function partDiff(a: IdPart, b: IdPart): number {
+  return typeof a === "number" && typeof b === "number" ? a - b : Number(BigInt(a) - BigInt(b));
+}
+
+/** Sum of the lengths of fields and values (Redis's totelelen). */
+function payloadLength(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) n += f.length;
   return n;
+}
+
+/** Listpack bytes of a new node holding only its master entry. */
+function masterEntrySize(fields: string[]): number {
+  let n = 7 + lpIntSize(1) + lpIntSize(0) + lpIntSize(fields.length / 2) + lpIntSize(0);
+  for (let i = 0; i < fields.length; i += 2) n += lpStrSize(fields[i]);
+  return n;
+}
+
+/** Listpack bytes of one entry relative to its node's master entry. */
+function entrySize(
+  id: StreamId,
+  fields: string[],
+  master: { id: StreamId; fields: string[] },
+): number {
+  const m = master.fields;
+  let same = m.length === fields.length;
+  for (let i = 0; same && i < fields.length; i += 2) same = m[i] === fields[i];
+  let n = lpIntSize(same ? 2 : 0) + lpIntSize(partDiff(id.ms, master.id.ms)) +
+    lpIntSize(partDiff(id.seq, master.id.seq));
+  if (!same) n += lpIntSize(fields.length / 2);
+  for (let i = 0; i < fields.length; i += 2) {
+    if (!same) n += lpStrSize(fields[i]);
+    n += lpStrSize(fields[i + 1]);
+  }
+  const lpCount = 3 + fields.length / 2 + (same ? 0 : 1 + fields.length / 2);
+  return n + lpIntSize(lpCount);
 }
 
 /** A stream (TYPE "stream", OBJECT ENCODING "stream"). */
@@ -424,7 +482,24 @@ export class StreamValue implements TypedValue {
 
   /** Appends an entry with an ID larger than lastId. */
   append(id: StreamId, fields: string[], maxEntries: number, maxBytes: number): void {
-    this.entries.append(id, fields, maxEntries, maxBytes, entryBytes(fields));
+    // node fullness as Redis's streamAppendItem decides it, in listpack bytes
+    const nodeMax = maxBytes === 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes;
+    const idx = this.entries;
+    let node = idx.chunks[idx.chunks.length - 1];
+    if (
+      node === undefined || node.master === undefined ||
+      node.bytes + payloadLength(fields) >= nodeMax ||
+      (maxEntries > 0 && node.appended >= maxEntries)
+    ) {
+      node = idx.pushChunk();
+      node.master = { id, fields };
+      node.bytes = masterEntrySize(fields);
+    }
+    node.bytes += entrySize(id, fields, node.master!);
+    node.ids.push(id);
+    node.vals.push(fields);
+    node.appended++;
+    idx.size++;
     if (this.entries.size === 1) this.firstId = id;
     this.lastId = id;
     this.entriesAdded++;
@@ -521,7 +596,7 @@ export class StreamValue implements TypedValue {
   static fromModel(m: StreamModel): StreamValue {
     const s = new StreamValue();
     for (const e of m.entries) {
-      s.entries.append(e.id, [...e.fields], 100, 4096, entryBytes(e.fields));
+      s.append(e.id, [...e.fields], 100, 4096);
     }
     s.lastId = m.lastId;
     s.entriesAdded = m.entriesAdded;
