@@ -980,6 +980,8 @@ Deno.test({
         ["EXEC"],
         ["FLUSHDB"],
         ["FLUSHALL"],
+        ["FLUSHALL"],
+        ["FLUSHDB"],
         ["SET", "last", "done"],
       ];
       for (const command of script) {
@@ -1005,6 +1007,52 @@ Deno.test({
       real.close();
       await r.stop();
       await t.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "writes count changes (rdb_changes_since_last_save) like redis-server",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const pair = await connectedPair();
+    try {
+      const changes = async (c: RespClient) => {
+        const info = await c.call("INFO", "persistence") as string;
+        return Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1]);
+      };
+      const script: Cmd[] = [
+        ["SET", "a", "1"],
+        ["MSET", "a", "1", "b", "2", "c", "3"],
+        ["DEL", "a", "b", "nokey"],
+        ["INCRBYFLOAT", "f", "1"],
+        ["SETBIT", "s", "1", "1"],
+        ["SETBIT", "s", "1", "1"],
+        ["BITFIELD", "s", "SET", "u8", "0", "1", "SET", "u8", "8", "1"],
+        ["EXPIRE", "c", "100"],
+        ["PERSIST", "c"],
+        ["RENAME", "c", "d"],
+        ["COPY", "d", "e"],
+        ["MOVE", "e", "1"],
+        ["SWAPDB", "0", "1"],
+        ["FLUSHDB"],
+        ["FLUSHALL"],
+        ["FLUSHALL"],
+        ["SETRANGE", "x", "0", "abc"],
+        ["APPEND", "x", "y"],
+        ["GETDEL", "x"],
+        ["SET", "t", "v", "EX", "100"],
+        ["GETEX", "t", "PERSIST"],
+        ["EXPIRE", "t", "-1"],
+      ];
+      for (const command of script) {
+        const [o0, r0] = [await changes(pair.ours), await changes(pair.real)];
+        await Promise.all([pair.ours.call(...command), pair.real.call(...command)]);
+        const [o1, r1] = [await changes(pair.ours), await changes(pair.real)];
+        assertEquals(o1 - o0, r1 - r0, `changes counted for ${JSON.stringify(command)}`);
+      }
+    } finally {
+      await pair.stop();
     }
   },
 });

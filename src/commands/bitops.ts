@@ -401,7 +401,10 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     if (grown || stored !== old) changes++;
     c.reply.int(op.op === "incrby" ? stored : old);
   }
-  if (changes > 0) c.modified(argv[1], "$", "setbit");
+  if (changes > 0) {
+    c.modified(argv[1], "$", "setbit");
+    c.server.dirty += changes - 1;
+  }
 }
 
 const B = { categories: ["bitmap"] };

@@ -185,8 +185,9 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   moved.raw = raw;
   moved.noInt = noInt;
   if (expireAt !== 0) c.db.setExpire(dst, moved, expireAt);
+  // one change for Redis's dirty counter, two keys touched and notified
   c.modified(src, "g", "rename_from");
-  c.modified(dst, "g", "rename_to");
+  touched(c, dst, "rename_to", c.db);
   if (nx) c.reply.int(1);
   else c.reply.simple("OK");
 }
@@ -235,8 +236,14 @@ function move(c: Client, argv: string[]): void {
   moved.noInt = noInt;
   if (expireAt !== 0) target.setExpire(key, moved, expireAt);
   c.modified(key, "g", "move_from");
-  c.modified(key, "g", "move_to", target);
+  touched(c, key, "move_to", target);
   c.reply.int(1);
+}
+
+/** A key changed as part of a command already counted once in `dirty`. */
+function touched(c: Client, key: string, event: string, db: Db): void {
+  c.server.keyModified(db, key);
+  c.server.notify("g", event, key, db.id);
 }
 
 /**
@@ -311,9 +318,16 @@ export function flushDb(db: Db): number {
   return db.clear();
 }
 
+/** Propagates the running command even when it changed nothing (an empty FLUSHALL). */
+function forcePropagation(c: Client, argv: string[]): void {
+  c.server.alsoPropagate(c.db.id, argv);
+  c.preventPropagation = true;
+}
+
 function flushdb(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
-  c.server.dirty += flushDb(c.db) + 1;
+  c.server.dirty += flushDb(c.db);
+  forcePropagation(c, argv);
   c.reply.simple("OK");
 }
 
@@ -321,7 +335,8 @@ function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   let n = 0;
   for (const db of c.server.dbs) n += flushDb(db);
-  c.server.dirty += n + 1;
+  c.server.dirty += n;
+  forcePropagation(c, argv);
   c.reply.simple("OK");
 }
 
