@@ -1056,3 +1056,71 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "reads count keyspace_hits and keyspace_misses like redis-server",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const pair = await connectedPair();
+    try {
+      const stats = async (c: RespClient) => {
+        const info = await c.call("INFO", "stats") as string;
+        const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)![1]);
+        return [field("keyspace_hits"), field("keyspace_misses")];
+      };
+      const script: Cmd[] = [
+        ["SET", "s", "hello"],
+        ["RPUSH", "l", "x"],
+        ["GET", "s"],
+        ["GET", "nokey"],
+        ["MGET", "s", "nokey", "l"],
+        ["SET", "s", "v", "GET"],
+        ["EXISTS", "s", "nokey"],
+        ["TYPE", "s"],
+        ["TYPE", "nokey"],
+        ["TTL", "s"],
+        ["PTTL", "nokey"],
+        ["EXPIRETIME", "s"],
+        ["TOUCH", "s", "nokey"],
+        ["STRLEN", "s"],
+        ["GETRANGE", "s", "0", "1"],
+        ["GETEX", "s"],
+        ["GETDEL", "nokey"],
+        ["GETSET", "s", "v"],
+        ["INCR", "n"],
+        ["APPEND", "s", "x"],
+        ["SETRANGE", "s", "0", "x"],
+        ["LCS", "s", "nokey"],
+        ["BITCOUNT", "s"],
+        ["BITPOS", "s", "1"],
+        ["GETBIT", "s", "1"],
+        ["SETBIT", "s", "1", "1"],
+        ["BITOP", "OR", "d", "s", "nokey"],
+        ["BITFIELD", "s", "GET", "u8", "0"],
+        ["BITFIELD", "s", "SET", "u8", "0", "1"],
+        ["BITFIELD_RO", "nokey", "GET", "u8", "0"],
+        ["OBJECT", "ENCODING", "s"],
+        ["OBJECT", "ENCODING", "nokey"],
+        ["RENAME", "s", "s2"],
+        ["COPY", "s2", "s3"],
+        ["MOVE", "s3", "1"],
+        ["EXPIRE", "s2", "100"],
+        ["PERSIST", "s2"],
+        ["DEL", "s2"],
+        ["KEYS", "*"],
+      ];
+      for (const command of script) {
+        const [o0, r0] = [await stats(pair.ours), await stats(pair.real)];
+        await Promise.all([pair.ours.call(...command), pair.real.call(...command)]);
+        const [o1, r1] = [await stats(pair.ours), await stats(pair.real)];
+        assertEquals(
+          [o1[0] - o0[0], o1[1] - o0[1]],
+          [r1[0] - r0[0], r1[1] - r0[1]],
+          `hits/misses for ${JSON.stringify(command)}`,
+        );
+      }
+    } finally {
+      await pair.stop();
+    }
+  },
+});

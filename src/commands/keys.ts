@@ -206,7 +206,7 @@ function copy(c: Client, argv: string[]): void {
     } else return c.error(ERR.syntax);
   }
   if (target === c.db && src === dst) return c.error(ERR.sameObject);
-  const e = c.db.lookupWrite(src);
+  const e = c.db.lookupRead(src);
   if (e === undefined) return c.reply.int(0);
   const existing = target.lookupWrite(dst);
   if (existing !== undefined && !replace) return c.reply.int(0);
