@@ -68,6 +68,15 @@ const NEWLINE = new Uint8Array([10]);
 /** bytes per write while sending a disk-framed snapshot */
 const SEND_CHUNK = 1 << 20;
 
+/**
+ * Lets pending I/O run. Awaiting a socket write that completes at once, or
+ * setImmediate, does not: Deno resolves both without polling the sockets, so a long
+ * snapshot would starve every client.
+ */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** A client blocked in WAIT. */
 interface Waiter {
   c: Client;
@@ -470,6 +479,7 @@ export class Primary implements PropagationSink {
       if (live.length === 0) break;
       for (const c of live) c.reply.raw(chunk);
       await Promise.all(live.map((c) => c.flush()));
+      await macrotask();
       const now = Date.now();
       for (const c of live) this.infoOf(c).ackTime = now;
     }
@@ -496,6 +506,7 @@ export class Primary implements PropagationSink {
     for await (const chunk of iterable) {
       parts.push(chunk);
       total += chunk.length;
+      await macrotask();
     }
     job.produced = true;
     this.server.log("notice", "Background saving terminated with success");
@@ -513,6 +524,7 @@ export class Primary implements PropagationSink {
       if (queued >= SEND_CHUNK) {
         queued = 0;
         await c.flush();
+        await macrotask();
         if (c.closed) return;
         this.infoOf(c).ackTime = Date.now();
       }
