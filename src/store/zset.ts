@@ -130,6 +130,7 @@ export class ZSetValue implements TypedValue {
    */
   static from(entries: Iterable<[string, number]>, limits: ZSetLimits = DEFAULT_LIMITS): ZSetValue {
     const z = new ZSetValue();
+    z.listpack = false;
     let maxLen = 0;
     for (const [member, score] of entries) {
       z.add(member, score);
@@ -160,6 +161,7 @@ export class ZSetValue implements TypedValue {
   /** A deep copy (same encoding). */
   clone(): ZSetValue {
     const z = new ZSetValue();
+    z.listpack = false;
     for (let n = this.first(); n !== null; n = n.next[0]) z.add(n.member, n.score);
     z.listpack = this.listpack;
     return z;
