@@ -1124,3 +1124,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "COMMAND INFO of string, key, bitmap and transaction commands matches redis-server",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const pair = await connectedPair();
+    try {
+      const names = ("get set setnx setex psetex getset getdel getex mget mset msetnx append " +
+        "strlen getrange substr setrange incr decr incrby decrby incrbyfloat lcs del unlink " +
+        "exists type keys scan randomkey rename renamenx copy move swapdb touch dbsize flushdb " +
+        "flushall expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist " +
+        "object setbit getbit bitcount bitpos bitop bitfield bitfield_ro multi exec discard " +
+        "watch unwatch").split(" ");
+      for (const name of names) {
+        const [ours, real] = await Promise.all([
+          pair.ours.call("COMMAND", "INFO", name),
+          pair.real.call("COMMAND", "INFO", name),
+        ]);
+        assertEquals(ours, real, `COMMAND INFO ${name}`);
+      }
+    } finally {
+      await pair.stop();
+    }
+  },
+});
