@@ -195,3 +195,31 @@ Deno.test("PUBLISH and SPUBLISH are propagated to replicas", async () => {
     await t.stop();
   }
 });
+
+Deno.test("a subscriber over the soft limit for longer than its seconds is disconnected by the cron", async () => {
+  const t = await startRedeno();
+  const slow = await RespClient.connect(t.port);
+  const publisher = await RespClient.connect(t.port);
+  try {
+    assert.equal(
+      await publisher.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 64kb 1"),
+      "OK",
+    );
+    assert.deepEqual(await slow.call("SUBSCRIBE", "c"), ["subscribe", "c", 1]);
+    const payload = "y".repeat(256 * 1024);
+    // fill the socket buffers, then stay above the soft limit without more traffic
+    const start = Date.now();
+    for (let i = 0; i < 64; i++) await publisher.call("PUBLISH", "c", payload);
+    // (reading the subscriber's socket would drain it: watch from the server side)
+    await waitFor(
+      async () => String(await publisher.call("PUBSUB", "NUMSUB", "c")) === "c,0",
+      { timeoutMs: 6000, what: "the slow subscriber to be dropped" },
+    );
+    assert.ok(Date.now() - start >= 900, "closed before the soft limit's seconds elapsed");
+    assert.equal(await slow.closedByServer(6000), true);
+  } finally {
+    slow.close();
+    publisher.close();
+    await t.stop();
+  }
+});
