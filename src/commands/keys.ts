@@ -538,7 +538,6 @@ export const commands: CommandSpec[] = [
   cmd("generic", "expiretime", 2, "readonly fast", (c, a) => expiretimeGeneric(c, a, false), K1),
   cmd("generic", "pexpiretime", 2, "readonly fast", (c, a) => expiretimeGeneric(c, a, true), K1),
   cmd("generic", "persist", 2, "write fast", persist, K1),
-  // subcommands in the order Redis's COMMAND INFO lists them
   container("generic", "object", -2, [
     cmd("generic", "encoding", 3, "readonly", objectEncoding, K2),
     cmd("generic", "help", 2, "loading stale", objectHelp, G),
