@@ -207,7 +207,7 @@ export class MasterLink {
     try {
       conn = await Deno.connect({ hostname: this.host, port: this.port });
     } catch (e) {
-      this.#log("warning", `Unable to connect to MASTER: ${(e as Error).message}`);
+      this.#log("warning", `Error condition on socket for SYNC: ${(e as Error).message}`);
       return false;
     }
     if (this.#stopped) {
