@@ -400,20 +400,28 @@ function expireGeneric(c: Client, argv: string[], base: number, unitMs: number):
   c.modified(key, "g", "expire");
 }
 
+/**
+ * An integer reply that prints every digit: expiry times near the int64 limit exceed
+ * 2^53, where String(n) would switch to "9223372036854776000".
+ */
+function exactInt(n: number): number | bigint {
+  return Number.isSafeInteger(n) ? n : BigInt(n);
+}
+
 function ttlGeneric(c: Client, argv: string[], ms: boolean): void {
   const e = c.db.lookupRead(argv[1]);
   if (e === undefined) return c.reply.int(-2);
   if (e.expireAt === 0) return c.reply.int(-1);
   let ttl = e.expireAt - c.server.now();
   if (ttl < 0) ttl = 0;
-  c.reply.int(ms ? ttl : Math.floor((ttl + 500) / 1000));
+  c.reply.int(exactInt(ms ? ttl : Math.floor((ttl + 500) / 1000)));
 }
 
 function expiretimeGeneric(c: Client, argv: string[], ms: boolean): void {
   const e = c.db.lookupRead(argv[1]);
   if (e === undefined) return c.reply.int(-2);
   if (e.expireAt === 0) return c.reply.int(-1);
-  c.reply.int(ms ? e.expireAt : Math.floor(e.expireAt / 1000));
+  c.reply.int(exactInt(ms ? e.expireAt : Math.floor(e.expireAt / 1000)));
 }
 
 function persist(c: Client, argv: string[]): void {
