@@ -42,7 +42,7 @@ for (
 ) {
   Deno.test({
     name: `scenario 5: chain ${name} shares replid, offsets and digest`,
-    ignore: kinds.includes(true) && !HAVE_REDIS,
+    ignore: (kinds as readonly boolean[]).includes(true) && !HAVE_REDIS,
     async fn() {
       const nodes: Node[] = [];
       const clients: RespClient[] = [];
