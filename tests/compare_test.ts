@@ -1159,3 +1159,72 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "WATCH scenarios with a second client end like redis-server's",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const conns: RespClient[] = [];
+    try {
+      // [setup by the watcher, key to watch, what the other client does]
+      const scenarios: Array<[Cmd[], string, Cmd[]]> = [
+        [[["SET", "k", "1"]], "k", [["SET", "k", "2"]]],
+        [[["SET", "k", "1"]], "k", [["SET", "k", "1"]]],
+        [[["SET", "k", "1"]], "k", [["GET", "k"]]],
+        [[], "k", [["DEL", "k"]]],
+        [[], "k", [["SET", "k", "x"]]],
+        [[["SET", "k", "1"]], "k", [["EXPIRE", "k", "100"]]],
+        [[["SET", "k", "1", "EX", "100"]], "k", [["PERSIST", "k"]]],
+        [[["SET", "k", "1"]], "k", [["PERSIST", "k"]]],
+        [[["SET", "k", "1"]], "k", [["APPEND", "k", "x"]]],
+        [[["SET", "k", "1"]], "k", [["SETRANGE", "k", "0", ""]]],
+        [[["SET", "k", "1"]], "k", [["SETBIT", "k", "0", "0"]]],
+        [[["SET", "k", "1"]], "k", [["INCRBYFLOAT", "k", "0"]]],
+        [[["SET", "k", "1"]], "k", [["RENAME", "k", "k2"]]],
+        [[["SET", "k2", "1"]], "k", [["RENAME", "k2", "k"]]],
+        [[["SET", "k", "1"]], "k", [["COPY", "k", "k3"]]],
+        [[["SET", "k3", "1"]], "k", [["COPY", "k3", "k"]]],
+        [[["SET", "k", "1"]], "k", [["MOVE", "k", "1"]]],
+        [[], "k", [["FLUSHALL"]]],
+        [[["SET", "k", "1"]], "k", [["FLUSHDB"]]],
+        [[["SET", "other", "1"]], "k", [["FLUSHDB"]]],
+        [[], "k", [["SELECT", "1"], ["SET", "k", "x"], ["SWAPDB", "0", "1"], ["SELECT", "0"]]],
+        [[["SET", "k", "1"]], "k", [["SWAPDB", "0", "9"]]],
+        [[["SET", "k", "1"]], "k", [["SELECT", "1"], ["SET", "k", "x"], ["SELECT", "0"]]],
+        [[["SET", "k", "1"]], "k", [["BITOP", "AND", "k", "nokey"]]],
+        [[["SET", "k", "1"]], "k", [["GETDEL", "k"]]],
+        [[["SET", "k", "1"]], "k", [["GETEX", "k", "EX", "100"]]],
+        [[["SET", "k", "1"]], "k", [["MSETNX", "k", "2"]]],
+      ];
+      const run = async (port: number) => {
+        const a = await RespClient.connect(port);
+        const b = await RespClient.connect(port);
+        conns.push(a, b);
+        const results: Reply[] = [];
+        for (const [setup, key, actions] of scenarios) {
+          await a.call("FLUSHALL");
+          for (const cmd of setup) await a.call(...cmd);
+          await a.call("WATCH", key);
+          for (const cmd of actions) await b.call(...cmd);
+          await a.call("MULTI");
+          await a.call("PING");
+          results.push(await a.call("EXEC"));
+        }
+        return results;
+      };
+      const [ours, real] = await Promise.all([run(t.port), run(r.port)]);
+      const differ = scenarios.flatMap((s, i) =>
+        show(ours[i]) === show(real[i])
+          ? []
+          : [`${JSON.stringify(s)}: redeno ${show(ours[i])} redis ${show(real[i])}`]
+      );
+      assertEquals(differ, []);
+    } finally {
+      for (const c of conns) c.close();
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
