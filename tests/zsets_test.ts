@@ -559,3 +559,84 @@ Deno.test("a blocked BZPOPMIN ignores a list created under its key and waits for
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "random sorted set and set command sequences reply like redis-server",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  async fn() {
+    let seed = 4;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pick = <T>(a: T[]) => a[rnd(a.length)];
+    const mem = () => rnd(3) === 0 ? pick(["a", "b", "c", "aa", "b\x00"]) : `m${rnd(300)}`;
+    const score = () => pick(["0", "1", "2", "2.5", "-1", "inf", "-inf", "(1", "(2", "1e3", "-0"]);
+    const bare = (s: string) => s.startsWith("(") ? s.slice(1) : s;
+    const key = () => pick(["z1", "z2", "s1", "nokey"]);
+    const lex = () => pick(["-", "+", "[a", "(a", "[b", "(c", "[m1", "(m5"]);
+    const num = () => pick(["0", "1", "-1", "2", "-2", "5", "100", "-100"]);
+    const steps: Step[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const k = key();
+      const gen: Array<() => Step[]> = [
+        () => [[
+          "ZADD",
+          k,
+          ...pick([[], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"]]),
+          bare(score()),
+          mem(),
+          String(rnd(100)),
+          mem(),
+          String(rnd(40) / 4),
+          mem(),
+        ]],
+        () => [["ZINCRBY", k, bare(score()), mem()]],
+        () => [["ZREM", k, mem(), mem()]],
+        () => [["ZRANGE", k, num(), num(), ...pick([[], ["WITHSCORES"], ["REV"]])]],
+        () => [[
+          "ZRANGEBYSCORE",
+          k,
+          score(),
+          score(),
+          ...pick([[], ["WITHSCORES"], ["LIMIT", num(), num()]]),
+        ]],
+        () => [["ZREVRANGEBYSCORE", k, score(), score(), "LIMIT", num(), num()]],
+        () => [["ZRANGEBYLEX", k, lex(), lex()], ["ZLEXCOUNT", k, lex(), lex()]],
+        () => [["ZCOUNT", k, score(), score()], ["ZRANK", k, mem()], ["ZREVRANK", k, mem()]],
+        () => [["ZSCORE", k, mem()], ["ZMSCORE", k, mem(), mem()]],
+        () => [["ZREMRANGEBYRANK", k, num(), num()]],
+        () => [["ZREMRANGEBYSCORE", k, score(), score()], ["ZREMRANGEBYLEX", k, lex(), lex()]],
+        () => [[pick(["ZPOPMIN", "ZPOPMAX"]), k, ...pick([[], ["1"], ["3"]])]],
+        () => [[
+          "ZUNIONSTORE",
+          key(),
+          "2",
+          key(),
+          key(),
+          ...pick([[], ["WEIGHTS", "2", "0.5"], ["AGGREGATE", "MAX"]]),
+        ]],
+        () => [["ZINTER", "2", key(), key(), "WITHSCORES"], [
+          "ZDIFF",
+          "2",
+          key(),
+          key(),
+          "WITHSCORES",
+        ]],
+        () => [["ZRANGESTORE", key(), key(), score(), score(), "BYSCORE"]],
+        () => [["SADD", k, mem(), mem()], ["SREM", k, mem()]],
+        () => [{ cmd: ["SINTER", key(), key()], sort: true }, {
+          cmd: ["SUNION", key(), key()],
+          sort: true,
+        }],
+        () => [["SINTERSTORE", key(), key(), key()], ["SCARD", k], ["SMOVE", key(), key(), mem()]],
+        () => [["ZCARD", k], ["OBJECT", "ENCODING", k], ["TYPE", k]],
+        () => [["ZMPOP", "2", key(), key(), pick(["MIN", "MAX"]), "COUNT", "2"]],
+      ];
+      steps.push(...pick(gen)());
+    }
+    await withPair(async (p) => {
+      assert.deepEqual(await compareSteps(p, steps), []);
+    });
+  },
+});

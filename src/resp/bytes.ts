@@ -115,14 +115,35 @@ export function formatDouble17g(d: number): string {
   if (d === -Infinity) return "-inf";
   if (Number.isNaN(d)) return "nan";
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  const [digits, e] = roundTo17Digits(Math.abs(d));
+  const sign = d < 0 ? "-" : "";
   // %g picks the style from the exponent of the %e form with the same precision
-  const exp = d.toExponential(16);
-  const e = Number(exp.slice(exp.indexOf("e") + 1));
   if (e < -4 || e >= 17) {
-    const mantissa = stripZeros(exp.slice(0, exp.indexOf("e")));
-    return mantissa + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
+    const mantissa = stripZeros(digits[0] + "." + digits.slice(1));
+    return sign + mantissa + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
   }
-  return stripZeros(d.toFixed(16 - e));
+  if (e < 0) return sign + stripZeros("0." + "0".repeat(-e - 1) + digits);
+  const frac = digits.slice(e + 1);
+  return sign + (frac === "" ? digits : stripZeros(digits.slice(0, e + 1) + "." + frac));
+}
+
+/**
+ * The 17 significant digits and decimal exponent of a positive double, rounded like
+ * glibc's printf: to nearest, ties to even on the exact binary value (JS's
+ * toExponential breaks exact ties upwards).
+ */
+function roundTo17Digits(d: number): [string, number] {
+  const s = d.toExponential(16);
+  const at = s.indexOf("e");
+  const rounded: [string, number] = [s[0] + s.slice(2, at), Number(s.slice(at + 1))];
+  const t = d.toExponential(40);
+  const tat = t.indexOf("e");
+  const exact = t[0] + t.slice(2, tat);
+  const tie = exact[17] === "5" && /^0*$/.test(exact.slice(18));
+  if (tie && (exact.charCodeAt(16) - 48) % 2 === 0) {
+    return [exact.slice(0, 17), Number(t.slice(tat + 1))];
+  }
+  return rounded;
 }
 
 function stripZeros(s: string): string {
@@ -144,9 +165,10 @@ export function formatHumanDouble(d: number): string {
   const e = Number(ex);
   const neg = mant.startsWith("-");
   const digits = mant.replace("-", "").replace(".", "");
-  const pointPos = (mant.replace("-", "").indexOf(".") === -1
-    ? mant.replace("-", "").length
-    : mant.replace("-", "").indexOf(".")) + e;
+  const pointPos =
+    (mant.replace("-", "").indexOf(".") === -1
+      ? mant.replace("-", "").length
+      : mant.replace("-", "").indexOf(".")) + e;
   let out: string;
   if (pointPos <= 0) out = "0." + "0".repeat(-pointPos) + digits;
   else if (pointPos >= digits.length) out = digits + "0".repeat(pointPos - digits.length);
