@@ -110,10 +110,15 @@ export class Db {
       return undefined;
     }
     if (stats) stats.keyspaceHits++;
+    this.#touch(e);
+    return e;
+  }
+
+  /** Records an access: LRU clock and LFU counter (Redis: lookupKey without NOTOUCH). */
+  #touch(e: Entry): void {
     e.lru = this.host.now() / 1000 | 0;
     // LFULogIncr with lfu-log-factor 10 (decay over time is not modelled)
     if (e.freq < 255 && (e.freq <= 5 || Math.random() * ((e.freq - 5) * 10 + 1) < 1)) e.freq++;
-    return e;
   }
 
   /** Value for reading, or undefined. */
@@ -132,6 +137,7 @@ export class Db {
       }
     }
     if (this.host.cowActive) this.host.beforeKeyChange?.(this, key, e);
+    if (e !== undefined) this.#touch(e);
     return e;
   }
 
