@@ -126,6 +126,7 @@ for (
         clients.push(tc);
         await waitLinkUp(tc);
         await waitInSync(pc, [tc]);
+        await waitFor(async () => (await infoField(pc, "slave0")).includes("state=online"));
         assert.equal(await pc.call("FAILOVER", "TO", "127.0.0.1", String(target.port)), "OK");
         await waitFor(async () => (await infoField(tc, "role")) === "master", {
           what: "target promoted",
