@@ -331,10 +331,10 @@ function xdel(c: Client, argv: string[]): void {
 
 function xtrim(c: Client, argv: string[]): void {
   const key = argv[1];
-  const s = writeStream(c, key);
-  if (s === null) return;
   const args = newTrimArgs();
   if (parseAddOrTrim(c, argv, false, args) < 0) return;
+  const s = writeStream(c, key);
+  if (s === null) return;
   if (s === undefined) return c.reply.int(0);
   const deleted = trimStream(s, args);
   if (deleted > 0) {
