@@ -32,9 +32,23 @@ interface GeoPoint {
   lat: number;
 }
 
+/**
+ * C's "%.<prec>f": like toFixed, but an exact tie rounds to even as glibc does
+ * (toFixed rounds it away from zero).
+ */
+function printfFixed(d: number, prec: number): string {
+  const rounded = d.toFixed(prec);
+  const exact = d.toFixed(Math.min(100, prec + 40));
+  const dot = exact.indexOf(".");
+  const tail = exact.slice(dot + 1 + prec);
+  if (tail[0] !== "5" || !/^50*$/.test(tail)) return rounded;
+  const kept = exact.slice(0, dot + 1 + prec).replace(/\.$/, "");
+  return (kept.charCodeAt(kept.length - 1) - 48) % 2 === 0 ? kept : rounded;
+}
+
 /** "%.17Lf" with trailing zeros removed (Redis's LD_STR_HUMAN). */
 function humanDouble(d: number): string {
-  let s = d.toFixed(17);
+  let s = printfFixed(d, 17);
   if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
   return s === "-0" ? "0" : s;
 }
@@ -48,7 +62,7 @@ function replyHuman(c: Client, d: number): void {
 
 /** Redis 7.0's addReplyDoubleDistance: "%.4f" as a bulk string. */
 function replyDistance(c: Client, d: number): void {
-  c.reply.bulk(d.toFixed(4));
+  c.reply.bulk(printfFixed(d, 4));
 }
 
 /** Parses a longitude,latitude pair at argv[i]; null after an error reply. */
