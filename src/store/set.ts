@@ -14,11 +14,18 @@ export function isIntsetMember(s: string): boolean {
   return s.length <= 20 && parseInteger(s) !== null;
 }
 
+/** Orders two canonical int64 strings whose Number values are equal (beyond 2^53). */
+function compareInt64(a: string, b: string): number {
+  if (a === b) return 0;
+  return BigInt(a) < BigInt(b) ? -1 : 1;
+}
+
 /** A set of binary strings. */
 export class SetValue implements TypedValue {
   readonly type = "set" as const;
   #items: string[] = [];
   #index = new Map<string, number>();
+  #sorted: string[] | null = null;
   /** true while OBJECT ENCODING reports "intset" */
   intset = true;
 
@@ -70,15 +77,20 @@ export class SetValue implements TypedValue {
    * hashtable in internal order.
    */
   *members(): IterableIterator<string> {
-    if (this.intset) {
-      yield* this.#items.slice().sort((a, b) => Number(BigInt(a) - BigInt(b)));
-    } else yield* this.#items;
+    yield* this.intset ? this.#sortedInts() : this.#items;
   }
 
   /** Members as an array (see members() for the order). */
   toArray(): string[] {
-    if (this.intset) return [...this.members()];
-    return this.#items.slice();
+    return this.intset ? this.#sortedInts().slice() : this.#items.slice();
+  }
+
+  /** Intset members in numeric order, cached until the next change. */
+  #sortedInts(): string[] {
+    if (this.#sorted !== null) return this.#sorted;
+    const keyed = this.#items.map((m) => [Number(m), m] as const);
+    keyed.sort((a, b) => a[0] - b[0] || compareInt64(a[1], b[1]));
+    return this.#sorted = keyed.map((k) => k[1]);
   }
 
   /** True if `m` is a member. */
@@ -94,6 +106,7 @@ export class SetValue implements TypedValue {
     if (this.#index.has(m)) return false;
     this.#index.set(m, this.#items.length);
     this.#items.push(m);
+    this.#sorted = null;
     if (this.intset && (this.#items.length > maxIntsetEntries || !isIntsetMember(m))) {
       this.intset = false;
     }
@@ -105,6 +118,7 @@ export class SetValue implements TypedValue {
     const i = this.#index.get(m);
     if (i === undefined) return false;
     this.#index.delete(m);
+    this.#sorted = null;
     const last = this.#items.pop()!;
     if (last !== m) {
       this.#items[i] = last;
