@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
 
@@ -220,6 +221,36 @@ Deno.test("a subscriber over the soft limit for longer than its seconds is disco
   } finally {
     slow.close();
     publisher.close();
+    await t.stop();
+  }
+});
+
+Deno.test("ioredis subscribers receive channel and pattern messages from an ioredis publisher", async () => {
+  const t = await startRedeno();
+  const sub = new Redis({ port: t.port, lazyConnect: true });
+  const pub = new Redis({ port: t.port, lazyConnect: true });
+  try {
+    await sub.connect();
+    await pub.connect();
+    const got: string[] = [];
+    sub.on("message", (channel: string, message: string) => got.push(`${channel}:${message}`));
+    sub.on(
+      "pmessage",
+      (pattern: string, channel: string, message: string) =>
+        got.push(`${pattern}|${channel}:${message}`),
+    );
+    assert.equal(await sub.subscribe("orders", "alerts"), 2);
+    assert.equal(await sub.psubscribe("ord*"), 3);
+    assert.equal(await pub.publish("orders", "o1"), 2);
+    assert.equal(await pub.publish("alerts", "a1"), 1);
+    await waitFor(() => got.length === 3);
+    assert.deepEqual(got.sort(), ["alerts:a1", "ord*|orders:o1", "orders:o1"]);
+    assert.deepEqual(await pub.pubsub("NUMSUB", "orders"), ["orders", 1]);
+    await sub.unsubscribe("orders");
+    assert.equal(await pub.publish("orders", "o2"), 1);
+  } finally {
+    sub.disconnect();
+    pub.disconnect();
     await t.stop();
   }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, type Pair, withPair } from "./side_by_side.ts";
 
@@ -695,4 +696,46 @@ Deno.test({
         ["XRANGE", "zz", "-", "+", "COUNT", "0"],
       ], true);
     }),
+});
+
+Deno.test("ioredis consumers share a stream through a group with XREADGROUP BLOCK and XACK", async () => {
+  const t = await startRedeno();
+  const producer = new Redis({ port: t.port, lazyConnect: true });
+  const consumers = [0, 1].map(() => new Redis({ port: t.port, lazyConnect: true }));
+  try {
+    await producer.connect();
+    for (const c of consumers) await c.connect();
+    assert.equal(await producer.xgroup("CREATE", "jobs", "workers", "$", "MKSTREAM"), "OK");
+    const handled: string[] = [];
+    const work = consumers.map(async (c, i) => {
+      while (handled.length < 6) {
+        const res = await c.xreadgroup(
+          "GROUP",
+          "workers",
+          `w${i}`,
+          "COUNT",
+          1,
+          "BLOCK",
+          200,
+          "STREAMS",
+          "jobs",
+          ">",
+        ) as Array<[string, Array<[string, string[]]>]> | null;
+        if (res === null) continue;
+        for (const [id, fields] of res[0][1]) {
+          handled.push(fields[1]);
+          assert.equal(await c.xack("jobs", "workers", id), 1);
+        }
+      }
+    });
+    for (let i = 0; i < 6; i++) await producer.xadd("jobs", "*", "job", `j${i}`);
+    await Promise.all(work);
+    assert.deepEqual(handled.sort(), ["j0", "j1", "j2", "j3", "j4", "j5"]);
+    assert.deepEqual(await producer.xpending("jobs", "workers"), [0, null, null, null]);
+    assert.equal(await producer.xlen("jobs"), 6);
+  } finally {
+    producer.disconnect();
+    for (const c of consumers) c.disconnect();
+    await t.stop();
+  }
 });
