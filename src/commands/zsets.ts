@@ -489,7 +489,7 @@ function zsetOp(
       }
       result.listpack = result.size <= lim.maxEntries && maxLen <= lim.maxValue;
       c.db.set(dst, result);
-      c.modified(dst, "z", name === "zunionstore" ? "zunionstore" : name);
+      c.modified(dst, "z", name);
     } else if (c.db.delete(dst)) {
       c.modified(dst, "g", "del");
     }
