@@ -430,7 +430,6 @@ export function installReplication(server: Server): void {
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
   ]);
-  server.sinks.push(repl.primary);
   server.rdbSaveInfo = () => repl.saveInfo();
   server.cronHooks.push(() => repl.tick());
   server.closeHooks.push((c) => repl.primary.clientClosed(c));

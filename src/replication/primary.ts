@@ -98,8 +98,7 @@ export class Primary implements PropagationSink {
   snapshot: SnapshotFn | null = null;
   /** the db selected in the stream (Redis: slaveseldb); -1 forces a SELECT */
   seldb = -1;
-  /** true while the server is itself a replica: the stream is relayed, not generated */
-  relaying = false;
+  #relaying = false;
   /** the db of the relayed stream, for snapshots made for sub-replicas */
   relayDb: () => number = () => 0;
   /** whether a replica may sync now (a relay needs its own link up) */
@@ -199,16 +198,40 @@ export class Primary implements PropagationSink {
     );
   }
 
+  /** true while the server is itself a replica: the stream is relayed, not generated */
+  get relaying(): boolean {
+    return this.#relaying;
+  }
+
+  set relaying(on: boolean) {
+    this.#relaying = on;
+    this.#updateSink();
+  }
+
   /** Creates the backlog (its first byte is the next one of the stream). */
   createBacklog(): void {
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.server.replOffset);
     // a new history: the next command carries a SELECT
     this.seldb = -1;
+    this.#updateSink();
   }
 
   /** Frees the backlog. */
   freeBacklog(): void {
     this.backlog = null;
+    this.#updateSink();
+  }
+
+  /**
+   * The primary listens to propagation only while it has a stream to feed (a backlog,
+   * hence replicas or recent ones), so a standalone server encodes nothing for it.
+   */
+  #updateSink(): void {
+    const sinks = this.server.sinks;
+    const i = sinks.indexOf(this);
+    const want = this.backlog !== null && !this.#relaying;
+    if (want && i < 0) sinks.push(this);
+    else if (!want && i >= 0) sinks.splice(i, 1);
   }
 
   // ---- the stream ----
