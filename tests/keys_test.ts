@@ -311,3 +311,23 @@ Deno.test("SWAPDB wakes a client blocked on a key the swap brings in", async () 
     }
   });
 });
+
+Deno.test("FLUSHALL with save points saves at once, so a restart does not bring keys back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-flushall-" });
+  try {
+    const args = ["--dir", dir, "--save", "3600 1"];
+    await withRedeno(async (r) => {
+      await r.call("SET", "a", "1");
+      assertEquals(await r.call("SAVE"), "OK");
+      await r.call("SET", "b", "2");
+      assertEquals(await r.call("FLUSHALL"), "OK");
+      const info = await r.call("INFO", "persistence") as string;
+      assert(info.includes("rdb_changes_since_last_save:0"), info);
+    }, args);
+    await withRedeno(async (r) => {
+      assertEquals(await r.call("DBSIZE"), 0);
+    }, args);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

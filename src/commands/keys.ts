@@ -5,6 +5,7 @@ import { cmd, type CommandSpec, container } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { globMatch } from "../store/glob.ts";
+import { persistenceOf } from "../persistence/mod.ts";
 import { lazyExpire, stringEncoding, stringRefcount } from "./strings.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -336,6 +337,10 @@ function flushall(c: Client, argv: string[]): void {
   let n = 0;
   for (const db of c.server.dbs) n += flushDb(db);
   c.server.dirty += n;
+  // like Redis, an instance with save points saves the empty dataset at once, so a
+  // restart does not bring the flushed keys back
+  const rdb = persistenceOf(c.server).rdb;
+  if (rdb.savePoints().length > 0) rdb.saveSync();
   forcePropagation(c, argv);
   c.reply.simple("OK");
 }
