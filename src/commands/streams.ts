@@ -56,9 +56,9 @@ function parseAddOrTrim(c: Client, argv: string[], xadd: boolean, args: TrimArgs
   let i = 2;
   let limitGiven = false;
   for (; i < argv.length; i++) {
+    if (xadd && argv[i] === "*") break;
     const more = argv.length - 1 - i;
     const opt = argv[i].toLowerCase();
-    if (xadd && argv[i] === "*") break;
     if ((opt === "maxlen" || opt === "minid") && more > 0) {
       if (args.strategy !== "none") {
         c.error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
