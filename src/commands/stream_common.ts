@@ -196,3 +196,27 @@ export function dropNack(group: ConsumerGroup, id: StreamId, nack: Nack): void {
   group.pel.delete(id);
   nack.consumer.pel.delete(id);
 }
+
+/** Replies entries start..end (count 0 = all) as an array. */
+export function replyRange(
+  c: Client,
+  s: StreamValue,
+  start: StreamId,
+  end: StreamId,
+  count: number,
+  rev: boolean,
+): void {
+  const items: Array<[StreamId, string[]]> = [];
+  for (const item of s.entries.range(start, end, rev)) {
+    items.push(item);
+    if (count > 0 && items.length === count) break;
+  }
+  c.reply.array(items.length);
+  for (const [id, fields] of items) replyEntry(c, id, fields);
+}
+
+/** Replies a HELP text as Redis does (status lines). */
+export function replyHelp(c: Client, lines: string[]): void {
+  c.reply.array(lines.length);
+  for (const l of lines) c.reply.simple(l);
+}
