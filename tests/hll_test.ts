@@ -79,6 +79,18 @@ Deno.test({
         ["PFADD", "l", "x"],
         ["PFCOUNT", "l"],
         ["PFADD"],
+        ["PFADD", "hh", "a", "b", "c"],
+        ["PFDEBUG", "DECODE", "hh"],
+        ["PFDEBUG", "ENCODING", "hh", "x"],
+        ["PFDEBUG", "FOO", "hh"],
+        ["PFDEBUG", "FOO", "hh", "x"],
+        ["PFDEBUG", "DECODE", "nokey"],
+        ["PFDEBUG", "ENCODING", "s"],
+        ["PFSELFTEST"],
+        ["PFDEBUG", "GETREG", "hh"],
+        ["PFDEBUG", "ENCODING", "hh"],
+        ["PFDEBUG", "DECODE", "hh"],
+        ["GET", "hh"],
       ]);
       assert.deepEqual(diffs, []);
     });

@@ -9,6 +9,7 @@ import { binaryToBytes, bytesToBinary } from "../resp/bytes.ts";
 import {
   cachedCard,
   createHll,
+  decodeSparse,
   encodingName,
   HLL_REGISTERS,
   hllAdd,
@@ -20,6 +21,7 @@ import {
   isHll,
   NOT_HLL_ERR,
   registerAt,
+  selfTest,
   setCachedCard,
   sparseToDense,
 } from "../store/hll.ts";
@@ -141,7 +143,6 @@ function pfdebug(c: Client, argv: string[]): void {
   let b = hllBytes(c, e.value);
   if (b === null) return;
   if (sub === "getreg") {
-    if (argv.length !== 3) return c.error(ERR.syntax);
     const d = sparseToDense(b);
     if (d === null) return c.error(INVALID_HLL_ERR);
     if (d !== b) {
@@ -150,11 +151,12 @@ function pfdebug(c: Client, argv: string[]): void {
     }
     c.reply.array(HLL_REGISTERS);
     for (let i = 0; i < HLL_REGISTERS; i++) c.reply.int(registerAt(d, i));
+  } else if (sub === "decode") {
+    if (b[4] !== 1) return c.error("ERR HLL encoding is not sparse");
+    c.reply.bulk(decodeSparse(b));
   } else if (sub === "encoding") {
-    if (argv.length !== 3) return c.error(ERR.syntax);
     c.reply.simple(encodingName(b));
   } else if (sub === "todense") {
-    if (argv.length !== 3) return c.error(ERR.syntax);
     const d = sparseToDense(b);
     if (d === null) return c.error(INVALID_HLL_ERR);
     const conv = d !== b;
@@ -167,6 +169,12 @@ function pfdebug(c: Client, argv: string[]): void {
   } else {
     c.error(`ERR Unknown PFDEBUG subcommand '${argv[1]}'`);
   }
+}
+
+function pfselftest(c: Client): void {
+  const failure = selfTest();
+  if (failure === null) c.reply.simple("OK");
+  else c.error(failure);
 }
 
 const cat = ["hyperloglog"];
@@ -185,8 +193,9 @@ export const commands: CommandSpec[] = [
     keys: [1, -1, 1],
     categories: cat,
   }),
-  cmd("hyperloglog", "pfdebug", -3, "write denyoom admin", pfdebug, {
+  cmd("hyperloglog", "pfdebug", 3, "write denyoom admin", pfdebug, {
     keys: [2, 2, 1],
     categories: cat,
   }),
+  cmd("hyperloglog", "pfselftest", 1, "admin", pfselftest, { categories: cat }),
 ];

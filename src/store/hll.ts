@@ -415,6 +415,47 @@ export function registerAt(dense: Uint8Array, i: number): number {
   return denseGet(dense, HLL_HDR_SIZE, i);
 }
 
+/** PFDEBUG DECODE: the opcodes of a sparse HLL ("z:len", "Z:len", "v:value,len"). */
+export function decodeSparse(b: Uint8Array): string {
+  const out: string[] = [];
+  let p = HLL_HDR_SIZE;
+  while (p < b.length) {
+    const op = b[p];
+    if (isZero(op)) {
+      out.push(`z:${zeroLen(op)}`);
+      p++;
+    } else if (isXZero(op)) {
+      out.push(`Z:${xzeroLen(b, p)}`);
+      p += 2;
+    } else {
+      out.push(`v:${valValue(op)},${valLen(op)}`);
+      p++;
+    }
+  }
+  return out.join(" ");
+}
+
+/**
+ * PFSELFTEST: writes random values to every packed register and reads them back;
+ * returns an error message, or null when the register code is sound.
+ */
+export function selfTest(cycles = 100): string | null {
+  const regs = new Uint8Array(HLL_DENSE_SIZE);
+  const bytes = new Uint8Array(HLL_REGISTERS);
+  for (let j = 0; j < cycles; j++) {
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const r = Math.floor(Math.random() * 64) & REGISTER_MAX;
+      bytes[i] = r;
+      denseSetReg(regs, HLL_HDR_SIZE, i, r);
+    }
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const v = denseGet(regs, HLL_HDR_SIZE, i);
+      if (v !== bytes[i]) return `TESTFAILED Register ${i} should be ${bytes[i]} but is ${v}`;
+    }
+  }
+  return null;
+}
+
 /** Kind names for PFDEBUG ENCODING. */
 export function encodingName(b: Uint8Array): string {
   return b[4] === DENSE ? "dense" : "sparse";
