@@ -7,11 +7,13 @@ import { installPubSub } from "./pubsub.ts";
 import { installServerCore } from "./commands/server.ts";
 import { installAcl } from "./acl_state.ts";
 import { installPersistence } from "./persistence/mod.ts";
+import { installReplication } from "./replication/mod.ts";
 
 /** Installs every feature module on a new server. */
 export function installModules(server: Server): void {
   installServerCore(server);
   installAcl(server);
   installPersistence(server);
+  installReplication(server);
   installPubSub(server);
 }

@@ -1,0 +1,63 @@
+/**
+ * The persistence module: RDB snapshots and the append-only file, attached to a
+ * server through its hooks (start: load; cron: save points and AOF fsync/rewrite;
+ * shutdown: final save; INFO persistence; MISCONF write guard).
+ */
+import type { Server } from "../server.ts";
+import { RdbState } from "./rdb.ts";
+
+/** Persistence state of a server. */
+export interface Persistence {
+  rdb: RdbState;
+}
+
+const states = new WeakMap<Server, Persistence>();
+
+/** The persistence state of a server (installed by installPersistence). */
+export function persistenceOf(server: Server): Persistence {
+  let p = states.get(server);
+  if (p === undefined) {
+    p = { rdb: new RdbState(server) };
+    states.set(server, p);
+  }
+  return p;
+}
+
+const MISCONF_RDB =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/** Installs RDB and AOF persistence on a server. */
+export function installPersistence(server: Server): void {
+  const p = persistenceOf(server);
+  const rdb = p.rdb;
+  server.startHooks.push(() => {
+    rdb.loadAtStart();
+    return Promise.resolve();
+  });
+  server.cronHooks.push(() => rdb.cron());
+  server.shutdownHooks.push(async (opts) => {
+    const wantSave = opts.save || (!opts.nosave && rdb.savePoints().length > 0);
+    if (rdb.bgsave !== null) {
+      server.log("warning", "There is a child saving an .rdb. Killing it!");
+      await rdb.bgsave;
+    }
+    if (!wantSave) return;
+    server.log("notice", "Saving the final RDB snapshot before exiting.");
+    const err = rdb.saveSync();
+    if (err !== null && !opts.force) {
+      server.log("warning", "Error trying to save the DB, can't exit.");
+      throw new Error("Errors trying to SHUTDOWN. Check logs.");
+    }
+  });
+  server.infoSections.set("persistence", () => rdb.infoLines());
+  const previous = server.writeGuard;
+  server.writeGuard = (c, spec) => {
+    const denied = previous !== null ? previous(c, spec) : null;
+    if (denied !== null) return denied;
+    if (
+      !rdb.lastBgsaveOk && server.config.bool("stop-writes-on-bgsave-error") &&
+      rdb.savePoints().length > 0
+    ) return MISCONF_RDB;
+    return null;
+  };
+}
