@@ -739,3 +739,62 @@ Deno.test("ioredis consumers share a stream through a group with XREADGROUP BLOC
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "random XCLAIM FORCE / XACK / XDEL sequences leave the same PEL and ranges as Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      let seed = 12345;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const setup: Array<Array<string | number>> = [];
+      for (let i = 1; i <= 1500; i++) setup.push(["XADD", "s", `${i}-${i % 4}`, "f", String(i)]);
+      setup.push(["XGROUP", "CREATE", "s", "g", "$"]);
+      for (let i = 0; i < 900; i++) {
+        const n = 1 + rand(1500);
+        setup.push([
+          "XCLAIM",
+          "s",
+          "g",
+          `c${rand(5)}`,
+          "0",
+          `${n}-${n % 4}`,
+          "TIME",
+          "1700000000000",
+          "RETRYCOUNT",
+          String(rand(9)),
+          "FORCE",
+          "JUSTID",
+        ]);
+      }
+      for (let i = 0; i < 300; i++) {
+        const n = 1 + rand(1500);
+        setup.push(["XACK", "s", "g", `${n}-${n % 4}`]);
+        const d = 1 + rand(1500);
+        setup.push(["XDEL", "s", `${d}-${d % 4}`]);
+      }
+      const [a, b] = [await p.ours.pipeline(setup), await p.real.pipeline(setup)];
+      assert.deepEqual(a, b);
+      await p.same("XPENDING", "s", "g");
+      // (XPENDING's idle times depend on each server's clock: compared masked)
+      await sameAll(p, [["XPENDING", "s", "g", "-", "+", "5000"]], true);
+      for (let i = 0; i < 40; i++) {
+        const lo = 1 + rand(1500);
+        const hi = lo + rand(200);
+        await sameAll(
+          p,
+          [["XPENDING", "s", "g", String(lo), String(hi), "50", `c${rand(5)}`]],
+          true,
+        );
+        await p.same("XRANGE", "s", `(${lo}`, String(hi), "COUNT", String(1 + rand(30)));
+        await p.same("XREVRANGE", "s", String(hi), String(lo));
+      }
+      await p.same("XAUTOCLAIM", "s", "g", "z", "0", "0", "COUNT", "25", "JUSTID");
+      await p.same("XREADGROUP", "GROUP", "g", "c1", "COUNT", "20", "STREAMS", "s", "0");
+      await p.same("XGROUP", "DELCONSUMER", "s", "g", "c2");
+      await sameAll(p, [["XPENDING", "s", "g", "-", "+", "5000"]], true);
+    }),
+});
