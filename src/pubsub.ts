@@ -92,15 +92,16 @@ export class PubSub {
     if (c.closed) return;
     c.reply.raw(c.reply.resp === 3 ? frames[1] : frames[0]);
     c.scheduleFlush();
-    if (this.#overLimit(c, Date.now())) this.#pendingClose.push(c);
+    if (this.#overLimit(c)) this.#pendingClose.push(c);
   }
 
   /** Redis's checkClientOutputBufferLimits for the pubsub class. */
-  #overLimit(c: Client, now: number): boolean {
+  #overLimit(c: Client): boolean {
     const { hard, soft, softSeconds } = this.limit;
     const used = c.pendingOutput;
     if (hard > 0 && used >= hard) return true;
     if (soft > 0 && used >= soft) {
+      const now = Date.now();
       const since = this.#softSince.get(c);
       if (since === undefined) {
         this.#softSince.set(c, now);
@@ -129,10 +130,9 @@ export class PubSub {
   /** Cron: subscribers over the soft limit for too long are closed even without traffic. */
   cron(): void {
     if (this.#softSince.size === 0) return;
-    const now = Date.now();
     for (const c of this.#softSince.keys()) {
       if (c.closed) this.#softSince.delete(c);
-      else if (this.#overLimit(c, now)) this.#pendingClose.push(c);
+      else if (this.#overLimit(c)) this.#pendingClose.push(c);
     }
     this.#enforceLimits();
   }
