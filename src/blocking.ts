@@ -7,6 +7,7 @@ import type { BlockState, Client } from "./client.ts";
 import type { Db } from "./store/db.ts";
 import type { Server } from "./server.ts";
 import { call } from "./dispatch.ts";
+import { parseLongDouble } from "./store/long_double.ts";
 
 /** Options for Blocking.block(). */
 export interface BlockOptions {
@@ -19,14 +20,25 @@ export interface BlockOptions {
   kind?: BlockState["kind"];
 }
 
-/** Parses a blocking timeout argument in seconds (fractions allowed) to ms, or an error. */
+/**
+ * Parses a blocking timeout argument in seconds to ms, or returns Redis's error. Like
+ * Redis 7.0's getTimeoutFromObjectOrReply: a long double (fractions, exponents, hex),
+ * rounded up to whole ms; a value whose ms do not fit a long long (including inf)
+ * wraps negative, so Redis calls it negative too.
+ */
 export function parseTimeoutSeconds(arg: string): number | string {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(arg)) return "ERR timeout is not a float or out of range";
-  const v = Number(arg);
-  if (!Number.isFinite(v)) return "ERR timeout is not a float or out of range";
-  if (v < 0) return "ERR timeout is negative";
-  return Math.round(v * 1000);
+  const ld = parseLongDouble(arg);
+  if (ld === null) return "ERR timeout is not a float or out of range";
+  if (ld.inf) return "ERR timeout is negative";
+  const seconds = (ld.neg ? -1 : 1) * Number(ld.mant) * Math.pow(2, ld.exp);
+  // a positive value too small for a double still waits at least 1 ms, as ceill does
+  const ms = ld.mant !== 0n && seconds === 0 ? (ld.neg ? 0 : 1) : Math.ceil(seconds * 1000);
+  if (ms < 0 || ms >= 9223372036854775807) return "ERR timeout is negative";
+  return ms === 0 ? 0 : ms;
 }
+
+/** setTimeout's longest delay; longer timeouts are re-armed in steps. */
+const MAX_TIMER_MS = 2147483647;
 
 /** The registry of blocked clients. */
 export class Blocking {
@@ -77,8 +89,15 @@ export class Blocking {
       if (list) list.push(c);
       else perDb.set(key, [c]);
     }
-    if (options.timeoutMs > 0) {
-      state.timer = setTimeout(() => this.timeout(c), options.timeoutMs);
+    if (options.timeoutMs > 0) this.#armTimer(c, state, Date.now() + options.timeoutMs);
+  }
+
+  #armTimer(c: Client, state: BlockState, deadline: number): void {
+    const delay = deadline - Date.now();
+    if (delay > MAX_TIMER_MS) {
+      state.timer = setTimeout(() => this.#armTimer(c, state, deadline), MAX_TIMER_MS);
+    } else {
+      state.timer = setTimeout(() => this.timeout(c), Math.max(0, delay));
     }
   }
 
@@ -126,6 +145,8 @@ export class Blocking {
 
   /** Serves clients blocked on ready keys (after each command, like Redis). */
   handleReadyKeys(): void {
+    // the command that readied the keys is propagated before the pops it allows
+    this.server.flushPropagation();
     while (this.#ready.length > 0) {
       const ready = this.#ready;
       this.#ready = [];
@@ -133,11 +154,15 @@ export class Blocking {
       for (const { db, key } of ready) {
         const waiting = this.#byKey.get(db)?.get(key);
         if (!waiting) continue;
+        // a key signalled because it was deleted (a stream: XREADGROUP readers get an
+        // error) wakes every waiter; a key that exists stops once it is consumed
+        const existed = db.dict.has(key);
         for (const c of [...waiting]) {
           if (c.blocked === null || c.closed) continue;
           if (!this.#rerun(c)) continue;
-          // the key may have been consumed entirely; stop when it no longer exists
-          if (db.get(key) === undefined) break;
+          // each served client is its own execution unit, as Redis's afterCommand()
+          this.server.flushPropagation();
+          if (existed && !db.dict.has(key)) break;
         }
       }
       this.server.flushPropagation();
