@@ -31,173 +31,211 @@ import {
 /** Entries a blocked XREAD returns when no COUNT was given (Redis's default). */
 const XREAD_BLOCKED_DEFAULT_COUNT = 1000;
 
-function xreadGeneric(c: Client, argv: string[], group: boolean): void {
-  let timeoutMs = -1;
-  let count = 0;
-  let countIdx = 0;
-  let streamsArg = 0;
-  let nStreams = 0;
-  let groupName: string | null = null;
-  let consumerName = "";
-  let noack = false;
+/** Parsed XREAD / XREADGROUP options. */
+interface ReadOptions {
+  /** -1 without BLOCK */
+  timeoutMs: number;
+  /** 0 = no limit */
+  count: number;
+  /** argv index of COUNT's value, 0 when not given */
+  countIdx: number;
+  /** argv index of the first key */
+  streamsArg: number;
+  nStreams: number;
+  groupName: string | null;
+  consumerName: string;
+  noack: boolean;
+}
+
+/** Parses the options (Redis's order and errors); null after replying an error. */
+function parseReadOptions(c: Client, argv: string[], group: boolean): ReadOptions | null {
+  const o: ReadOptions = {
+    timeoutMs: -1,
+    count: 0,
+    countIdx: 0,
+    streamsArg: 0,
+    nStreams: 0,
+    groupName: null,
+    consumerName: "",
+    noack: false,
+  };
+  const fail = (msg: string) => {
+    c.error(msg);
+    return null;
+  };
   for (let i = 1; i < argv.length; i++) {
     const more = argv.length - i - 1;
-    const o = argv[i].toLowerCase();
-    if (o === "block" && more > 0) {
-      i++;
-      const t = parseInteger(argv[i]);
-      if (t === null) return c.error("ERR timeout is not an integer or out of range");
-      if (t < 0) return c.error("ERR timeout is negative");
-      timeoutMs = t;
-    } else if (o === "count" && more > 0) {
-      i++;
-      const n = parseInteger(argv[i]);
-      if (n === null) return c.error(ERR.notInteger);
-      count = n < 0 ? 0 : n;
-      countIdx = i;
-    } else if (o === "streams" && more > 0) {
-      streamsArg = i + 1;
-      nStreams = argv.length - streamsArg;
-      if (nStreams % 2 !== 0) {
-        // Redis 7.0 prints this text for XREADGROUP too
-        return c.error(
+    const opt = argv[i].toLowerCase();
+    if (opt === "block" && more > 0) {
+      const t = parseInteger(argv[++i]);
+      if (t === null) return fail("ERR timeout is not an integer or out of range");
+      if (t < 0) return fail("ERR timeout is negative");
+      o.timeoutMs = t;
+    } else if (opt === "count" && more > 0) {
+      const n = parseInteger(argv[++i]);
+      if (n === null) return fail(ERR.notInteger);
+      o.count = n < 0 ? 0 : n;
+      o.countIdx = i;
+    } else if (opt === "streams" && more > 0) {
+      o.streamsArg = i + 1;
+      const n = argv.length - o.streamsArg;
+      // Redis 7.0 prints this text for XREADGROUP too
+      if (n % 2 !== 0) {
+        return fail(
           "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         );
       }
-      nStreams /= 2;
+      o.nStreams = n / 2;
       break;
-    } else if (o === "group" && more >= 2) {
+    } else if (opt === "group" && more >= 2) {
       if (!group) {
-        return c.error(
+        return fail(
           "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
         );
       }
-      groupName = argv[i + 1];
-      consumerName = argv[i + 2];
+      o.groupName = argv[i + 1];
+      o.consumerName = argv[i + 2];
       i += 2;
-    } else if (o === "noack") {
+    } else if (opt === "noack") {
       if (!group) {
-        return c.error(
+        return fail(
           "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
         );
       }
-      noack = true;
-    } else return c.error(ERR.syntax);
+      o.noack = true;
+    } else return fail(ERR.syntax);
   }
-  if (streamsArg === 0) return c.error(ERR.syntax);
-  if (group && groupName === null) return c.error("ERR Missing GROUP option for XREADGROUP");
+  if (o.streamsArg === 0) return fail(ERR.syntax);
+  if (group && o.groupName === null) return fail("ERR Missing GROUP option for XREADGROUP");
+  return o;
+}
 
-  // resolve IDs ("$" → last ID now, ">" → new messages for the group)
-  const ids: Array<StreamId | ">"> = [];
-  const groups: Array<ConsumerGroup | null> = [];
-  const streams: Array<StreamValue | undefined> = [];
-  for (let k = 0; k < nStreams; k++) {
-    const key = argv[streamsArg + k];
-    const arg = argv[streamsArg + nStreams + k];
+/** One stream argument resolved: its value, group, and the ID to read after. */
+interface Target {
+  key: string;
+  s: StreamValue | undefined;
+  group: ConsumerGroup | null;
+  /** ">" = the group's new entries */
+  after: StreamId | ">";
+}
+
+/**
+ * Looks up every stream (and group) and resolves "$" to the stream's last ID now;
+ * null after replying an error.
+ */
+function resolveTargets(c: Client, argv: string[], o: ReadOptions): Target[] | null {
+  const targets: Target[] = [];
+  const group = o.groupName !== null;
+  for (let k = 0; k < o.nStreams; k++) {
+    const key = argv[o.streamsArg + k];
+    const arg = argv[o.streamsArg + o.nStreams + k];
     // a woken reader ignores a key that is no longer a stream (Redis keeps it blocked)
     const s = c.reprocessing ? streamOrUndefined(c, key) : readStream(c, key);
-    if (s === null) return;
-    streams.push(s);
+    if (s === null) return null;
     let g: ConsumerGroup | null = null;
-    if (groupName !== null) {
-      g = s?.groups.get(groupName) ?? null;
-      if (g === null && c.reprocessing) {
-        return c.error(
-          s === undefined
+    if (o.groupName !== null) {
+      g = s?.groups.get(o.groupName) ?? null;
+      if (g === null) {
+        c.error(
+          !c.reprocessing
+            ? `NOGROUP No such key '${key}' or consumer group '${o.groupName}' in XREADGROUP with GROUP option`
+            : s === undefined
             ? "UNBLOCKED the stream key no longer exists"
             : "NOGROUP the consumer group this client was blocked on no longer exists",
         );
-      }
-      if (g === null) {
-        return c.error(
-          `NOGROUP No such key '${key}' or consumer group '${groupName}' in XREADGROUP with GROUP option`,
-        );
+        return null;
       }
     }
-    groups.push(g);
+    let after: StreamId | ">";
     if (arg === "$") {
       if (group) {
-        return c.error(
+        c.error(
           "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
         );
+        return null;
       }
-      ids.push(s?.lastId ?? ZERO_ID);
-      continue;
-    }
-    if (arg === ">") {
+      after = s?.lastId ?? ZERO_ID;
+    } else if (arg === ">") {
       if (!group) {
-        return c.error(
+        c.error(
           "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
         );
+        return null;
       }
-      ids.push(">");
+      after = ">";
+    } else {
+      const p = parseId(c, arg, { strict: true });
+      if (p === null) return null;
+      after = p.id;
+    }
+    targets.push({ key, s, group: g, after });
+  }
+  return targets;
+}
+
+function xreadGeneric(c: Client, argv: string[], group: boolean): void {
+  const o = parseReadOptions(c, argv, group);
+  if (o === null) return;
+  const targets = resolveTargets(c, argv, o);
+  if (targets === null) return;
+  c.preventPropagation = true;
+
+  // serve synchronously what can be served (Redis's rules per stream)
+  type Served = { t: Target; s: StreamValue; after: StreamId; consumer: Consumer | null };
+  const served: Served[] = [];
+  for (const t of targets) {
+    const s = t.s;
+    if (s === undefined) continue;
+    const last = s.entries.last()?.[0];
+    if (t.group === null) {
+      const after = t.after as StreamId;
+      if (last !== undefined && cmpId(last, after) > 0) {
+        served.push({ t, s, after, consumer: null });
+      }
       continue;
     }
-    const p = parseId(c, arg, { strict: true });
-    if (p === null) return;
-    ids.push(p.id);
-  }
-
-  // serve synchronously what can be served
-  type Served = { key: string; s: StreamValue; after: StreamId; k: number; history: boolean };
-  const served: Served[] = [];
-  const consumers: Array<Consumer | null> = [];
-  for (let k = 0; k < nStreams; k++) {
-    const key = argv[streamsArg + k];
-    const s = streams[k];
-    consumers.push(null);
-    if (s === undefined) continue;
-    const g = groups[k];
-    const want = ids[k];
-    if (g !== null) {
-      const { consumer, created } = lookupOrCreateConsumer(c, key, g, consumerName);
-      consumers[k] = consumer;
-      if (created && noack) {
-        c.server.alsoPropagate(c.db.id, ["XGROUP", "CREATECONSUMER", key, g.name, consumerName]);
-      }
-      if (want !== ">") served.push({ key, s, after: want, k, history: true });
-      else if (s.length > 0 && cmpId(s.entries.last()![0], g.lastId) > 0) {
-        served.push({ key, s, after: g.lastId, k, history: false });
-      }
-    } else if (s.length > 0 && cmpId(s.entries.last()![0], want as StreamId) > 0) {
-      served.push({ key, s, after: want as StreamId, k, history: false });
+    const { consumer, created } = lookupOrCreateConsumer(c, t.key, t.group, o.consumerName);
+    if (created && o.noack) {
+      c.server.alsoPropagate(c.db.id, [
+        "XGROUP",
+        "CREATECONSUMER",
+        t.key,
+        t.group.name,
+        o.consumerName,
+      ]);
+    }
+    if (t.after !== ">") served.push({ t, s, after: t.after, consumer });
+    else if (last !== undefined && cmpId(last, t.group.lastId) > 0) {
+      served.push({ t, s, after: t.group.lastId, consumer });
     }
   }
-  c.preventPropagation = true;
   if (served.length > 0) {
     // RESP2: an array of [key, entries]; RESP3: a map key → entries
     if (c.reply.resp === 2) c.reply.array(served.length);
     else c.reply.map(served.length);
-    for (const sv of served) {
+    for (const { t, s, after, consumer } of served) {
       if (c.reply.resp === 2) c.reply.array(2);
-      c.reply.bulk(sv.key);
-      const start = incrId(sv.after) ?? MAX_ID;
-      const g = groups[sv.k];
-      if (g === null) replyRange(c, sv.s, start, MAX_ID, count, false);
-      else if (sv.history) replyFromConsumerPel(c, sv.s, start, count, consumers[sv.k]!);
-      else deliverNew(c, sv.key, sv.s, g, consumers[sv.k]!, start, count, noack);
-      if (g !== null) c.server.dirty++;
+      c.reply.bulk(t.key);
+      const start = incrId(after) ?? MAX_ID;
+      if (t.group === null) replyRange(c, s, start, MAX_ID, o.count, false);
+      else if (t.after !== ">") replyFromConsumerPel(c, s, start, o.count, consumer!);
+      else deliverNew(c, t.key, s, t.group, consumer!, start, o.count, o.noack);
+      if (t.group !== null) c.server.dirty++;
     }
     return;
   }
-  if (timeoutMs >= 0) {
-    // a re-run after waking must read after the IDs resolved now, not a newer "$"
-    const blockedArgv = argv.slice();
-    for (let k = 0; k < nStreams; k++) {
-      const id = ids[k];
-      if (id !== ">") blockedArgv[streamsArg + nStreams + k] = formatId(id);
-    }
-    // a woken reader gets at most 1000 entries unless COUNT says otherwise (as Redis)
-    if (countIdx === 0) blockedArgv.splice(1, 0, "COUNT", String(XREAD_BLOCKED_DEFAULT_COUNT));
-    else if (count === 0) blockedArgv[countIdx] = String(XREAD_BLOCKED_DEFAULT_COUNT);
-    c.argv = blockedArgv;
-    c.server.blocking.block(c, {
-      keys: argv.slice(streamsArg, streamsArg + nStreams),
-      timeoutMs,
-    });
-    return;
-  }
-  c.reply.nullArray();
+  if (o.timeoutMs < 0) return c.reply.nullArray();
+  // a re-run after waking must read after the IDs resolved now, not a newer "$"
+  const blockedArgv = argv.slice();
+  targets.forEach((t, k) => {
+    if (t.after !== ">") blockedArgv[o.streamsArg + o.nStreams + k] = formatId(t.after);
+  });
+  // a woken reader gets at most 1000 entries unless COUNT says otherwise (as Redis)
+  const cap = String(XREAD_BLOCKED_DEFAULT_COUNT);
+  if (o.countIdx === 0) blockedArgv.splice(1, 0, "COUNT", cap);
+  else if (o.count === 0) blockedArgv[o.countIdx] = cap;
+  c.argv = blockedArgv;
+  c.server.blocking.block(c, { keys: targets.map((t) => t.key), timeoutMs: o.timeoutMs });
 }
 
 function streamOrUndefined(c: Client, key: string): StreamValue | undefined {
