@@ -20,6 +20,8 @@ const REQUESTS = Number(env("REQUESTS", "300000"));
 const CLIENTS = Number(env("CLIENTS", "50"));
 const PIPELINE = Number(env("PIPELINE", "16"));
 const PROBES = Number(env("PROBES", "300"));
+/** which parts to run: throughput,sync,lag */
+const PARTS = new Set(env("PARTS", "throughput,sync,lag").split(","));
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -184,6 +186,14 @@ async function fill(port: number, n: number): Promise<void> {
   c.close();
 }
 
+/** utime + stime of a process in microseconds (Linux /proc). */
+function cpuMicros(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * 10_000;
+}
+
 async function redisBenchmarkSet(port: number): Promise<number> {
   const out = await new Deno.Command("redis-benchmark", {
     args: [
@@ -210,10 +220,15 @@ async function redisBenchmarkSet(port: number): Promise<number> {
 }
 
 /** 1. SET throughput with 2 replicas / without. */
-async function throughputRatio(real: boolean): Promise<{ alone: number; with2: number }> {
+async function throughputRatio(
+  real: boolean,
+): Promise<{ alone: number; with2: number; cpuAlone: number; cpuWith2: number }> {
   const primary = await start(real);
+  const pid = primary.child.pid;
   try {
+    let cpu = cpuMicros(pid);
     const alone = await redisBenchmarkSet(primary.port);
+    const cpuAlone = (cpuMicros(pid) - cpu) / REQUESTS;
     const replicas = [
       await start(real, ["--replicaof", "127.0.0.1", String(primary.port)]),
       await start(real, ["--replicaof", "127.0.0.1", String(primary.port)]),
@@ -224,8 +239,10 @@ async function throughputRatio(real: boolean): Promise<{ alone: number; with2: n
         await waitUp(c);
         c.close();
       }
+      cpu = cpuMicros(pid);
       const with2 = await redisBenchmarkSet(primary.port);
-      return { alone, with2 };
+      const cpuWith2 = (cpuMicros(pid) - cpu) / REQUESTS;
+      return { alone, with2, cpuAlone, cpuWith2 };
     } finally {
       for (const r of replicas) await stop(r);
     }
@@ -297,17 +314,17 @@ async function lag(real: boolean): Promise<{ p50: number; p99: number }> {
 async function main(): Promise<void> {
   const f = (n: number) => n.toFixed(1);
   console.log(`replication bench: KEYS=${KEYS} REQUESTS=${REQUESTS} -c ${CLIENTS} -P ${PIPELINE}`);
-  for (const real of [false, true]) {
+  for (const real of PARTS.has("throughput") ? [false, true] : []) {
     const name = real ? "redis " : "redeno";
     const t = await throughputRatio(real);
     console.log(
       `${name} SET rps alone ${f(t.alone)}  with 2 replicas ${f(t.with2)}  ratio ${
         (t.with2 / t.alone).toFixed(2)
-      }`,
+      }  primary CPU µs/request ${t.cpuAlone.toFixed(2)} → ${t.cpuWith2.toFixed(2)}`,
     );
   }
   const sync: Record<string, { syncMs: number; maxStallMs: number }> = {};
-  for (const real of [false, true]) {
+  for (const real of PARTS.has("sync") ? [false, true] : []) {
     const name = real ? "redis " : "redeno";
     sync[name] = await fullSync(real);
     console.log(
@@ -316,10 +333,14 @@ async function main(): Promise<void> {
       } ms, longest client stall on the primary ${f(sync[name].maxStallMs)} ms`,
     );
   }
-  console.log(
-    `full sync time ratio redeno/redis ${(sync.redeno.syncMs / sync["redis "].syncMs).toFixed(2)}`,
-  );
-  for (const real of [false, true]) {
+  if (PARTS.has("sync")) {
+    console.log(
+      `full sync time ratio redeno/redis ${
+        (sync.redeno.syncMs / sync["redis "].syncMs).toFixed(2)
+      }`,
+    );
+  }
+  for (const real of PARTS.has("lag") ? [false, true] : []) {
     const name = real ? "redis " : "redeno";
     const l = await lag(real);
     console.log(

@@ -65,6 +65,7 @@ const ZERO_REPLID = "0000000000000000000000000000000000000000";
 const PING = encodeCommand(["PING"]);
 const GETACK = encodeCommand(["REPLCONF", "GETACK", "*"]);
 const NEWLINE = new Uint8Array([10]);
+
 /** bytes per write while sending a disk-framed snapshot */
 const SEND_CHUNK = 1 << 20;
 
@@ -109,6 +110,7 @@ export class Primary implements PropagationSink {
   #waiters: Waiter[] = [];
   #ackRequested = false;
   #cronLoops = 0;
+  #flushScheduled = false;
   #obufLimits = { hard: 0, soft: 0, softSeconds: 0 };
 
   constructor(server: Server) {
@@ -270,9 +272,22 @@ export class Primary implements PropagationSink {
       const info = this.#info.get(c)!;
       if (info.state !== "online" || info.waitAck) continue;
       c.reply.raw(bytes);
-      c.scheduleFlush();
       this.#checkObuf(c, info);
     }
+    this.#scheduleReplicaFlush();
+  }
+
+  /**
+   * Replica output is written once per event-loop turn for every command fed in that
+   * turn (Redis writes replica buffers in beforeSleep), not once per client chunk.
+   */
+  #scheduleReplicaFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      for (const c of this.replicas) if (c.reply.len > 0) c.scheduleFlush();
+    });
   }
 
   #checkObuf(c: Client, info: ReplicaInfo): void {
