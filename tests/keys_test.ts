@@ -331,3 +331,34 @@ Deno.test("FLUSHALL with save points saves at once, so a restart does not bring 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DEL of a stream wakes every XREADGROUP reader blocked on it with UNBLOCKED", async () => {
+  await withRedeno(async (r, t) => {
+    await r.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+    const readers = [await RespClient.connect(t.port), await RespClient.connect(t.port)];
+    try {
+      for (const [i, c] of readers.entries()) {
+        await c.write(
+          RespClient.encode([
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            `c${i}`,
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+          ]),
+        );
+      }
+      await waitFor(() => t.server.blocking.blockedCount === 2, { what: "readers blocked" });
+      assertEquals(await r.call("DEL", "s"), 1);
+      for (const c of readers) {
+        assertEquals(await c.read(), err("UNBLOCKED the stream key no longer exists"));
+      }
+    } finally {
+      for (const c of readers) c.close();
+    }
+  });
+});

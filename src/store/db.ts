@@ -64,6 +64,10 @@ export interface KeyspaceHost {
   readonly stats?: { keyspaceHits: number; keyspaceMisses: number };
 }
 
+function isStream(v: Value): boolean {
+  return typeof v !== "string" && v.type === "stream";
+}
+
 /** One numbered database. */
 export class Db {
   readonly id: number;
@@ -155,6 +159,7 @@ export class Db {
   set(key: string, value: Value, keepTtl = false): Entry {
     const e = this.lookupWrite(key);
     if (e !== undefined) {
+      if (isStream(e.value)) this.host.keyReady(this, key);
       e.value = value;
       e.raw = false;
       e.noInt = false;
@@ -196,6 +201,8 @@ export class Db {
       this.dict.get(last)!.slot = e.slot;
     }
     this.dict.delete(key);
+    // clients blocked in XREADGROUP on a deleted stream are woken to get an error
+    if (isStream(e.value)) this.host.keyReady(this, key);
   }
 
   /** Removes a key whose value the caller already checked (e.g. an emptied list). */
