@@ -426,7 +426,7 @@ export const commands: CommandSpec[] = [
     -6,
     "write denyoom movablekeys",
     (c, a) => geoSearch(c, a, 1, RADIUS_COORDS),
-    { getKeys: radiusKeys, categories: cat },
+    { keys: k1, getKeys: radiusKeys, categories: cat },
   ),
   cmd(
     "geo",
@@ -442,7 +442,7 @@ export const commands: CommandSpec[] = [
     -5,
     "write denyoom movablekeys",
     (c, a) => geoSearch(c, a, 1, RADIUS_MEMBER),
-    { getKeys: radiusKeys, categories: cat },
+    { keys: k1, getKeys: radiusKeys, categories: cat },
   ),
   cmd(
     "geo",

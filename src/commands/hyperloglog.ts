@@ -185,7 +185,7 @@ export const commands: CommandSpec[] = [
     keys: [1, 1, 1],
     categories: cat,
   }),
-  cmd("hyperloglog", "pfcount", -2, "readonly may_replicate", pfcount, {
+  cmd("hyperloglog", "pfcount", -2, "readonly", pfcount, {
     keys: [1, -1, 1],
     categories: cat,
   }),

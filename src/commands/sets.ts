@@ -363,7 +363,7 @@ export const commands: CommandSpec[] = [
       categories: cat,
     },
   ),
-  cmd("set", "sintercard", -3, "readonly", sintercard, {
+  cmd("set", "sintercard", -3, "readonly movablekeys", sintercard, {
     getKeys: sintercardKeys,
     categories: cat,
   }),

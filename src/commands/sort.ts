@@ -215,11 +215,12 @@ function sortKeys(argv: string[]): number[] {
 /** The SORT command specs. */
 export const commands: CommandSpec[] = [
   cmd("generic", "sort", -2, "write denyoom movablekeys", (c, a) => sortGeneric(c, a, false), {
-    getKeys: sortKeys,
-    categories: ["set", "sortedset", "list"],
-  }),
-  cmd("generic", "sort_ro", -2, "readonly", (c, a) => sortGeneric(c, a, true), {
     keys: [1, 1, 1],
-    categories: ["set", "sortedset", "list"],
+    getKeys: sortKeys,
+    categories: ["set", "sortedset", "list", "dangerous"],
+  }),
+  cmd("generic", "sort_ro", -2, "readonly movablekeys", (c, a) => sortGeneric(c, a, true), {
+    keys: [1, 1, 1],
+    categories: ["set", "sortedset", "list", "dangerous"],
   }),
 ];

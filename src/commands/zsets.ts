@@ -490,7 +490,7 @@ export const commands: CommandSpec[] = [
     keys: k1,
     categories: z,
   }),
-  cmd("sorted-set", "zmpop", -4, "write", zmpop, {
+  cmd("sorted-set", "zmpop", -4, "write movablekeys", zmpop, {
     getKeys: numkeysAt(1),
     categories: z,
   }),
@@ -516,7 +516,7 @@ export const commands: CommandSpec[] = [
       categories: z,
     },
   ),
-  cmd("sorted-set", "bzmpop", -5, "write blocking", bzmpop, {
+  cmd("sorted-set", "bzmpop", -5, "write blocking movablekeys", bzmpop, {
     getKeys: numkeysAt(2),
     categories: z,
   }),
@@ -524,7 +524,7 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zunion",
     -3,
-    "readonly",
+    "readonly movablekeys",
     (c, a) => zsetOp(c, a, "union", { dst: null, numkeysIdx: 1, cardOnly: false }),
     {
       getKeys: numkeysAt(1),
@@ -535,7 +535,7 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zinter",
     -3,
-    "readonly",
+    "readonly movablekeys",
     (c, a) => zsetOp(c, a, "inter", { dst: null, numkeysIdx: 1, cardOnly: false }),
     {
       getKeys: numkeysAt(1),
@@ -546,7 +546,7 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zdiff",
     -3,
-    "readonly",
+    "readonly movablekeys",
     (c, a) => zsetOp(c, a, "diff", { dst: null, numkeysIdx: 1, cardOnly: false }),
     {
       getKeys: numkeysAt(1),
@@ -557,7 +557,7 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zintercard",
     -3,
-    "readonly",
+    "readonly movablekeys",
     (c, a) => zsetOp(c, a, "inter", { dst: null, numkeysIdx: 1, cardOnly: true }),
     {
       getKeys: numkeysAt(1),
@@ -568,9 +568,10 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zunionstore",
     -4,
-    "write denyoom",
+    "write denyoom movablekeys",
     (c, a) => zsetOp(c, a, "union", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
     {
+      keys: k1,
       getKeys: withDst(numkeysAt(2)),
       categories: z,
     },
@@ -579,9 +580,10 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zinterstore",
     -4,
-    "write denyoom",
+    "write denyoom movablekeys",
     (c, a) => zsetOp(c, a, "inter", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
     {
+      keys: k1,
       getKeys: withDst(numkeysAt(2)),
       categories: z,
     },
@@ -590,9 +592,10 @@ export const commands: CommandSpec[] = [
     "sorted-set",
     "zdiffstore",
     -4,
-    "write denyoom",
+    "write denyoom movablekeys",
     (c, a) => zsetOp(c, a, "diff", { dst: a[1], numkeysIdx: 2, cardOnly: false }),
     {
+      keys: k1,
       getKeys: withDst(numkeysAt(2)),
       categories: z,
     },
