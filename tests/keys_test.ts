@@ -357,6 +357,20 @@ Deno.test("DEL of a stream wakes every XREADGROUP reader blocked on it with UNBL
       for (const c of readers) {
         assertEquals(await c.read(), err("UNBLOCKED the stream key no longer exists"));
       }
+      // FLUSHALL and SWAPDB take streams away too
+      for (const takeAway of [["FLUSHALL"], ["SWAPDB", "0", "7"]]) {
+        await r.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+        await readers[0].write(
+          RespClient.encode(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]),
+        );
+        await waitFor(() => t.server.blocking.blockedCount === 1, { what: "reader blocked" });
+        assertEquals(await r.call(...takeAway), "OK");
+        assertEquals(
+          await readers[0].read(),
+          err("UNBLOCKED the stream key no longer exists"),
+          takeAway[0],
+        );
+      }
     } finally {
       for (const c of readers) c.close();
     }

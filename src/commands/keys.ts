@@ -1,5 +1,6 @@
 /** Generic keyspace commands (Redis: db.c and expire.c). */
 import type { Client } from "../client.ts";
+import type { Server } from "../server.ts";
 import type { Db, Entry, Value } from "../store/db.ts";
 import { cmd, type CommandSpec, container } from "./table.ts";
 import { ERR } from "../errors.ts";
@@ -277,15 +278,12 @@ function swapdb(c: Client, argv: string[]): void {
     const db = dbs[b];
     touchAllWatchedKeys(da, db);
     touchAllWatchedKeys(db, da);
+    // clients blocked on keys that leave (streams: UNBLOCKED) or arrive are re-run
+    signalBlockedKeys(c.server, da);
+    signalBlockedKeys(c.server, db);
     da.swapWith(db);
-    const blocking = c.server.blocking;
-    if (blocking.blockedCount > 0) {
-      for (const d of [da, db]) {
-        for (const key of d.keyList()) {
-          if (blocking.hasWaiters(d, key)) c.server.keyReady(d, key);
-        }
-      }
-    }
+    signalBlockedKeys(c.server, da);
+    signalBlockedKeys(c.server, db);
   }
   c.server.dirty++;
   c.reply.simple("OK");
@@ -314,9 +312,22 @@ function flushArgsOk(c: Client, argv: string[]): boolean {
 }
 
 /** Empties one database, invalidating WATCH on its existing keys. */
-export function flushDb(db: Db): number {
+export function flushDb(server: Server, db: Db): number {
   touchAllWatchedKeys(db);
+  signalBlockedKeys(server, db);
   return db.clear();
+}
+
+/**
+ * Queues every key of `db` that blocked clients wait on to be re-checked after the
+ * command (Redis's scanDatabaseForReadyKeys / scanDatabaseForDeletedStreams).
+ */
+function signalBlockedKeys(server: Server, db: Db): void {
+  const blocking = server.blocking;
+  if (blocking.blockedCount === 0) return;
+  for (const key of db.keyList()) {
+    if (blocking.hasWaiters(db, key)) server.keyReady(db, key);
+  }
 }
 
 /** Propagates the running command even when it changed nothing (an empty FLUSHALL). */
@@ -327,7 +338,7 @@ function forcePropagation(c: Client, argv: string[]): void {
 
 function flushdb(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
-  c.server.dirty += flushDb(c.db);
+  c.server.dirty += flushDb(c.server, c.db);
   forcePropagation(c, argv);
   c.reply.simple("OK");
 }
@@ -335,7 +346,7 @@ function flushdb(c: Client, argv: string[]): void {
 function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   let n = 0;
-  for (const db of c.server.dbs) n += flushDb(db);
+  for (const db of c.server.dbs) n += flushDb(c.server, db);
   c.server.dirty += n;
   // like Redis, an instance with save points saves the empty dataset at once, so a
   // restart does not bring the flushed keys back
