@@ -505,3 +505,24 @@ export function parseInfo(text: string): Map<string, string> {
   }
   return m;
 }
+
+/**
+ * Sends one command and returns the exact bytes of its reply as a binary string (for
+ * byte-for-byte comparisons with a real redis-server, where `*-1` and `$-1` differ).
+ */
+export async function callRaw(c: RespClient, ...args: Array<string | number>): Promise<string> {
+  await c.write(RespClient.encode(args));
+  let raw = "";
+  for (;;) {
+    const chunk = await c.readRaw(1);
+    if (chunk === "") throw new Error("connection closed by server");
+    raw += chunk;
+    if (!raw.endsWith("\n")) continue;
+    try {
+      parseReply(binary(raw), 0);
+      return raw;
+    } catch (e) {
+      if (!(e instanceof Incomplete)) throw e;
+    }
+  }
+}
