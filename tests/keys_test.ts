@@ -243,7 +243,7 @@ Deno.test("EXPIRE family with NX/XX/GT/LT, TTL/PTTL/EXPIRETIME and PERSIST", asy
 });
 
 Deno.test("OBJECT ENCODING/REFCOUNT/IDLETIME and FREQ under an LFU policy", async () => {
-  await withRedeno(async (r) => {
+  await withRedeno(async (r, t) => {
     await r.call("SET", "i", "123");
     await r.call("SET", "e", "hello");
     await r.call("SET", "r", "x".repeat(100));
@@ -253,6 +253,14 @@ Deno.test("OBJECT ENCODING/REFCOUNT/IDLETIME and FREQ under an LFU policy", asyn
     assertEquals(await r.call("OBJECT", "REFCOUNT", "i"), 2147483647);
     assertEquals(await r.call("OBJECT", "REFCOUNT", "e"), 1);
     assertEquals(await r.call("OBJECT", "ENCODING", "nokey"), null);
+    assertEquals(await r.call("OBJECT", "IDLETIME", "e"), 0);
+    // EXISTS, TYPE and TTL do not count as an access; GET does
+    t.server.dbs[0].dict.get("e")!.lru -= 5;
+    for (const command of ["EXISTS", "TYPE", "TTL", "PTTL", "EXPIRETIME", "OBJECT"]) {
+      await r.call(...(command === "OBJECT" ? ["OBJECT", "ENCODING", "e"] : [command, "e"]));
+    }
+    assertEquals(await r.call("OBJECT", "IDLETIME", "e"), 5);
+    await r.call("GET", "e");
     assertEquals(await r.call("OBJECT", "IDLETIME", "e"), 0);
     const freq = await r.call("OBJECT", "FREQ", "e");
     assert(freq instanceof RespError && freq.message.startsWith("ERR An LFU maxmemory policy"));

@@ -26,6 +26,22 @@ export function peekEntry(db: Db, key: string): Entry | undefined {
   return e;
 }
 
+/**
+ * A read that counts keyspace hits/misses but leaves the access time and LFU counter
+ * alone (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL...).
+ */
+function lookupNoTouch(db: Db, key: string): Entry | undefined {
+  const before = db.dict.get(key);
+  if (before === undefined) return db.lookupRead(key);
+  const { lru, freq } = before;
+  const e = db.lookupRead(key);
+  if (e !== undefined) {
+    e.lru = lru;
+    e.freq = freq;
+  }
+  return e;
+}
+
 /** True if the key exists but its TTL has passed (Redis's keyIsExpired). */
 function isExpired(db: Db, e: Entry): boolean {
   return e.expireAt !== 0 && e.expireAt <= db.host.now();
@@ -74,13 +90,13 @@ function del(c: Client, argv: string[]): void {
 
 function exists(c: Client, argv: string[]): void {
   let n = 0;
-  for (let j = 1; j < argv.length; j++) if (c.db.lookupRead(argv[j]) !== undefined) n++;
+  for (let j = 1; j < argv.length; j++) if (lookupNoTouch(c.db, argv[j]) !== undefined) n++;
   c.reply.int(n);
 }
 
 function type(c: Client, argv: string[]): void {
-  const v = c.db.get(argv[1]);
-  c.reply.simple(v === undefined ? "none" : typeName(v));
+  const e = lookupNoTouch(c.db, argv[1]);
+  c.reply.simple(e === undefined ? "none" : typeName(e.value));
 }
 
 function keys(c: Client, argv: string[]): void {
@@ -425,7 +441,7 @@ function exactInt(n: number): number | bigint {
 }
 
 function ttlGeneric(c: Client, argv: string[], ms: boolean): void {
-  const e = c.db.lookupRead(argv[1]);
+  const e = lookupNoTouch(c.db, argv[1]);
   if (e === undefined) return c.reply.int(-2);
   if (e.expireAt === 0) return c.reply.int(-1);
   let ttl = e.expireAt - c.server.now();
@@ -434,7 +450,7 @@ function ttlGeneric(c: Client, argv: string[], ms: boolean): void {
 }
 
 function expiretimeGeneric(c: Client, argv: string[], ms: boolean): void {
-  const e = c.db.lookupRead(argv[1]);
+  const e = lookupNoTouch(c.db, argv[1]);
   if (e === undefined) return c.reply.int(-2);
   if (e.expireAt === 0) return c.reply.int(-1);
   c.reply.int(exactInt(ms ? e.expireAt : Math.floor(e.expireAt / 1000)));
