@@ -42,6 +42,19 @@ function bgsave(c: Client, argv: string[]): void {
   c.reply.simple("Background saving started");
 }
 
+function bgrewriteaof(c: Client): void {
+  const { rdb, aof } = persistenceOf(c.server);
+  if (aof.rewriting) {
+    return c.error("ERR Background append only file rewriting already in progress");
+  }
+  if (rdb.bgsave !== null || c.server.inExec) {
+    aof.rewriteScheduled = true;
+    return c.reply.simple("Background append only file rewriting scheduled");
+  }
+  aof.rewrite();
+  c.reply.simple("Background append only file rewriting started");
+}
+
 function dump(c: Client, argv: string[]): void {
   const value = c.db.get(argv[1]);
   if (value === undefined) return c.reply.nil();
@@ -158,6 +171,7 @@ registerDebugSubcommand("reload", (c, argv) => {
 export const commands: CommandSpec[] = [
   cmd("server", "save", 1, "admin noscript no_async_loading no_multi", save),
   cmd("server", "bgsave", -1, "admin noscript no_async_loading", bgsave),
+  cmd("server", "bgrewriteaof", 1, "admin noscript no_async_loading", bgrewriteaof),
   cmd("generic", "dump", 2, "readonly", dump, {
     keys: [1, 1, 1],
     categories: ["keyspace"],

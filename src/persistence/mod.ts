@@ -1,14 +1,16 @@
 /**
  * The persistence module: RDB snapshots and the append-only file, attached to a
- * server through its hooks (start: load; cron: save points and AOF fsync/rewrite;
+ * server through its hooks (start: load; cron: save points, AOF fsync and rewrites;
  * shutdown: final save; INFO persistence; MISCONF write guard).
  */
 import type { Server } from "../server.ts";
 import { RdbState } from "./rdb.ts";
+import { AofState } from "./aof.ts";
 
 /** Persistence state of a server. */
 export interface Persistence {
   rdb: RdbState;
+  aof: AofState;
 }
 
 const states = new WeakMap<Server, Persistence>();
@@ -17,7 +19,10 @@ const states = new WeakMap<Server, Persistence>();
 export function persistenceOf(server: Server): Persistence {
   let p = states.get(server);
   if (p === undefined) {
-    p = { rdb: new RdbState(server) };
+    const rdb = new RdbState(server);
+    const aof = new AofState(server, rdb);
+    rdb.aofRewriteRunning = () => aof.rewriting;
+    p = { rdb, aof };
     states.set(server, p);
   }
   return p;
@@ -28,18 +33,32 @@ const MISCONF_RDB =
 
 /** Installs RDB and AOF persistence on a server. */
 export function installPersistence(server: Server): void {
-  const p = persistenceOf(server);
-  const rdb = p.rdb;
+  const { rdb, aof } = persistenceOf(server);
   server.startHooks.push(() => {
-    rdb.loadAtStart();
+    // as Redis: with appendonly yes the AOF is the source of truth, the RDB is ignored
+    if (server.config.bool("appendonly")) aof.loadAtStart();
+    else rdb.loadAtStart();
     return Promise.resolve();
   });
-  server.cronHooks.push(() => rdb.cron());
+  server.cronHooks.push(() => {
+    rdb.cron();
+    aof.cron();
+  });
+  server.stopHooks.push(() => aof.close());
+  server.config.onChange((name) => {
+    if (name !== "appendonly") return;
+    if (server.config.bool("appendonly")) aof.start();
+    else aof.stop();
+  });
   server.shutdownHooks.push(async (opts) => {
     const wantSave = opts.save || (!opts.nosave && rdb.savePoints().length > 0);
     if (rdb.bgsave !== null) {
       server.log("warning", "There is a child saving an .rdb. Killing it!");
       await rdb.bgsave;
+    }
+    if (aof.on) {
+      server.log("notice", "Calling fsync() on the AOF file.");
+      aof.flushSync();
     }
     if (!wantSave) return;
     server.log("notice", "Saving the final RDB snapshot before exiting.");
@@ -49,7 +68,7 @@ export function installPersistence(server: Server): void {
       throw new Error("Errors trying to SHUTDOWN. Check logs.");
     }
   });
-  server.infoSections.set("persistence", () => rdb.infoLines());
+  server.infoSections.set("persistence", () => [...rdb.infoLines(), ...aof.infoLines()]);
   const previous = server.writeGuard;
   server.writeGuard = (c, spec) => {
     const denied = previous !== null ? previous(c, spec) : null;
@@ -58,6 +77,9 @@ export function installPersistence(server: Server): void {
       !rdb.lastBgsaveOk && server.config.bool("stop-writes-on-bgsave-error") &&
       rdb.savePoints().length > 0
     ) return MISCONF_RDB;
+    if (aof.on && !aof.lastWriteOk) {
+      return `MISCONF Errors writing to the AOF file: ${aof.lastWriteError}`;
+    }
     return null;
   };
 }

@@ -1,0 +1,543 @@
+/**
+ * The append-only file (Redis 7 multi-part AOF; Redis: aof.c): a propagation sink that
+ * appends every write in RESP to the current incremental file, fsync policies, replay
+ * at start, BGREWRITEAOF (new base from a copy-on-write snapshot plus a new incr file,
+ * manifest switched atomically) and the automatic rewrite.
+ *
+ * `appendfsync always` without an await per command: commands append to a buffer;
+ * before any client's replies are written (server.replyBarrier) the buffer is written
+ * and fdatasync'ed once for everything that accumulated in that event-loop turn, and
+ * the replies go out only when that batch is durable.
+ */
+import type { PropagationSink, Server } from "../server.ts";
+import { encodeCommand } from "../resp/writer.ts";
+import { binaryToUtf8 } from "../resp/bytes.ts";
+import type { RdbState } from "./rdb.ts";
+import { rdbBytesSync, rdbSnapshot } from "./rdb_writer.ts";
+import {
+  type AofManifest,
+  baseFileName,
+  emptyManifest,
+  formatManifest,
+  incrFileName,
+  ManifestError,
+  parseManifest,
+} from "./aof_manifest.ts";
+import { AofLoadError, loadAofFile } from "./aof_load.ts";
+
+/** AOF state of one server. */
+export class AofState implements PropagationSink {
+  readonly server: Server;
+  readonly rdb: RdbState;
+  /** appendonly is on (the sink is installed) */
+  on = false;
+  manifest: AofManifest = emptyManifest();
+  #file: Deno.FsFile | null = null;
+  #retired: Deno.FsFile[] = [];
+  #chunks: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #lastDb = -1;
+  /** bytes accepted / written to the file / known durable (monotonic counters) */
+  #appended = 0;
+  #written = 0;
+  #durable = 0;
+  #waiters: Array<{ target: number; resolve: () => void }> = [];
+  #syncScheduled = false;
+  #syncing = false;
+  #lastFsync = Date.now();
+  /** sizes for INFO and the automatic rewrite */
+  baseSize = 0;
+  incrSize = 0;
+  rewriteBaseSize = 0;
+  rewriting = false;
+  rewriteStart = 0;
+  rewriteScheduled = false;
+  lastRewriteTimeSec = -1;
+  lastRewriteOk = true;
+  rewrites = 0;
+  rewriteFailures = 0;
+  lastWriteOk = true;
+  lastWriteError = "";
+
+  constructor(server: Server, rdb: RdbState) {
+    this.server = server;
+    this.rdb = rdb;
+  }
+
+  get #cfg() {
+    return this.server.config;
+  }
+
+  /** `<dir>/<appenddirname>` */
+  get dirPath(): string {
+    const dir = this.#cfg.get("dir");
+    const sub = this.#cfg.get("appenddirname");
+    return dir.endsWith("/") ? dir + sub : `${dir}/${sub}`;
+  }
+
+  #path(name: string): string {
+    return `${this.dirPath}/${name}`;
+  }
+
+  get #manifestName(): string {
+    return `${this.#cfg.get("appendfilename")}.manifest`;
+  }
+
+  // ---- sink ----
+
+  /** PropagationSink: appends a command (with SELECT when the db changes). */
+  feed(dbId: number, command: Uint8Array): void {
+    if (dbId !== this.#lastDb) {
+      this.#push(encodeCommand(["SELECT", String(dbId)]));
+      this.#lastDb = dbId;
+    }
+    this.#push(command);
+  }
+
+  #push(b: Uint8Array): void {
+    this.#chunks.push(b);
+    this.#pendingBytes += b.length;
+    this.#appended += b.length;
+  }
+
+  /** Writes buffered commands to the incr file (no fsync). */
+  writePending(): void {
+    if (this.#pendingBytes === 0 || this.#file === null) return;
+    const data = this.#chunks.length === 1
+      ? this.#chunks[0]
+      : concatChunks(this.#chunks, this.#pendingBytes);
+    try {
+      let off = 0;
+      while (off < data.length) off += this.#file.writeSync(data.subarray(off));
+    } catch (e) {
+      if (this.lastWriteOk) {
+        this.server.log("warning", `Error writing to the AOF file: ${(e as Error).message}`);
+      }
+      this.lastWriteOk = false;
+      this.lastWriteError = (e as Error).message;
+      return;
+    }
+    this.lastWriteOk = true;
+    this.#chunks = [];
+    this.incrSize += this.#pendingBytes;
+    this.#written += this.#pendingBytes;
+    this.#pendingBytes = 0;
+  }
+
+  /** server.replyBarrier: null when replies may go out now. */
+  barrier(): Promise<void> | null {
+    if (this.#appended === this.#durable) return null;
+    const policy = this.#cfg.get("appendfsync");
+    if (policy !== "always") {
+      this.writePending();
+      return null;
+    }
+    const target = this.#appended;
+    return new Promise((resolve) => {
+      this.#waiters.push({ target, resolve });
+      this.#scheduleSync();
+    });
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncScheduled || this.#syncing) return;
+    this.#syncScheduled = true;
+    // joins every client served in this event-loop turn into one write + fsync
+    setImmediate(() => {
+      this.#syncScheduled = false;
+      this.#sync();
+    });
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#syncing) return;
+    this.#syncing = true;
+    try {
+      this.writePending();
+      const target = this.#written;
+      const file = this.#file;
+      if (file !== null && target > this.#durable) {
+        try {
+          await file.syncData();
+        } catch (e) {
+          this.server.log("warning", `Error syncing the AOF file: ${(e as Error).message}`);
+        }
+      }
+      if (target > this.#durable) this.#durable = target;
+      this.#lastFsync = Date.now();
+      this.#release();
+    } finally {
+      this.#syncing = false;
+    }
+    if (this.#waiters.length > 0) this.#scheduleSync();
+    this.#closeRetired();
+  }
+
+  #release(): void {
+    if (this.#waiters.length === 0) return;
+    const ready = this.#waiters.filter((w) => w.target <= this.#durable);
+    this.#waiters = this.#waiters.filter((w) => w.target > this.#durable);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Writes and fsyncs everything now, synchronously (shutdown, file switch). */
+  flushSync(): void {
+    this.writePending();
+    if (this.#file !== null && this.#written > this.#durable) {
+      try {
+        this.#file.syncDataSync();
+      } catch { /* reported by the next write */ }
+    }
+    this.#durable = this.#written;
+    if (this.#pendingBytes === 0) this.#durable = this.#appended;
+    this.#release();
+  }
+
+  #closeRetired(): void {
+    if (this.#syncing) return;
+    for (const f of this.#retired.splice(0)) {
+      try {
+        f.close();
+      } catch { /* closed */ }
+    }
+  }
+
+  /** serverCron: everysec fsync, scheduled and automatic rewrites. */
+  cron(): void {
+    if (this.on) {
+      this.writePending();
+      const policy = this.#cfg.get("appendfsync");
+      if (
+        policy === "everysec" && this.#written > this.#durable && !this.#syncing &&
+        Date.now() - this.#lastFsync >= 1000
+      ) {
+        this.#sync();
+      } else if (policy === "no") {
+        this.#durable = this.#written;
+      }
+    }
+    if (this.rewriting || this.rdb.bgsave !== null) return;
+    if (this.rewriteScheduled) {
+      this.rewriteScheduled = false;
+      this.rewrite();
+      return;
+    }
+    const pct = this.#cfg.num("auto-aof-rewrite-percentage");
+    const size = this.baseSize + this.incrSize;
+    if (this.on && pct > 0 && size > this.#cfg.num("auto-aof-rewrite-min-size")) {
+      const base = this.rewriteBaseSize > 0 ? this.rewriteBaseSize : 1;
+      const growth = Math.floor((size - base) * 100 / base);
+      if (growth >= pct) {
+        this.server.log("notice", `Starting automatic rewriting of AOF on ${growth}% growth`);
+        this.rewrite();
+      }
+    }
+  }
+
+  // ---- files ----
+
+  #writeFileSync(name: string, data: Uint8Array): void {
+    const tmp = this.#path(`temp-${name}`);
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      let off = 0;
+      while (off < data.length) off += f.writeSync(data.subarray(off));
+      f.syncSync();
+    } finally {
+      f.close();
+    }
+    Deno.renameSync(tmp, this.#path(name));
+  }
+
+  #persistManifest(): void {
+    this.#writeFileSync(
+      this.#manifestName,
+      new TextEncoder().encode(formatManifest(this.manifest)),
+    );
+    try {
+      const d = Deno.openSync(this.dirPath, { read: true });
+      try {
+        d.syncSync();
+      } finally {
+        d.close();
+      }
+    } catch { /* directories cannot be fsynced on every platform */ }
+  }
+
+  #fileSize(name: string): number {
+    try {
+      return Deno.statSync(this.#path(name)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Opens a new incr file and makes it the write target (the manifest lists it). */
+  #openNewIncr(): void {
+    this.writePending();
+    const seq = this.manifest.incrSeq + 1;
+    const name = incrFileName(this.#cfg.get("appendfilename"), seq);
+    const f = Deno.openSync(this.#path(name), { write: true, create: true, append: true });
+    this.#switchFile(f);
+    this.manifest.incr.push({ name, seq, type: "i" });
+    this.manifest.incrSeq = seq;
+    this.#persistManifest();
+  }
+
+  #switchFile(f: Deno.FsFile | null): void {
+    if (this.#file !== null) {
+      try {
+        if (this.#written > this.#durable) this.#file.syncDataSync();
+      } catch { /* reported by writes */ }
+      this.#durable = this.#written;
+      this.#release();
+      this.#retired.push(this.#file);
+      this.#closeRetired();
+    }
+    this.#file = f;
+    this.#lastDb = -1;
+  }
+
+  /**
+   * Loads the AOF at startup (when appendonly is yes), or creates the first base and
+   * incr files. Throws with a clear message when the AOF is corrupt.
+   */
+  loadAtStart(): void {
+    Deno.mkdirSync(this.dirPath, { recursive: true });
+    const manifestPath = this.#path(this.#manifestName);
+    let text: string | null = null;
+    try {
+      text = Deno.readTextFileSync(manifestPath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (text === null) {
+      this.server.log("notice", "Creating AOF base file on server start");
+      this.manifest = emptyManifest();
+      this.#writeBaseSync();
+      this.#openNewIncr();
+      this.#enable();
+      return;
+    }
+    try {
+      this.manifest = parseManifest(text);
+    } catch (e) {
+      if (e instanceof ManifestError) throw new AofLoadError(`${e.message} in ${manifestPath}`);
+      throw e;
+    }
+    this.#replayAll();
+    if (this.manifest.incr.length === 0) {
+      this.#openNewIncr();
+    } else {
+      const last = this.manifest.incr[this.manifest.incr.length - 1];
+      this.#switchFile(Deno.openSync(this.#path(last.name), { write: true, append: true }));
+    }
+    this.#enable();
+  }
+
+  #replayAll(): void {
+    const server = this.server;
+    const files = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr];
+    const sinks = server.sinks.splice(0);
+    server.loading = true;
+    const start = performance.now();
+    try {
+      this.baseSize = 0;
+      this.incrSize = 0;
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i];
+        const path = this.#path(f.name);
+        let bytes: Uint8Array;
+        try {
+          bytes = Deno.readFileSync(path);
+        } catch (e) {
+          throw new AofLoadError(
+            `Can't open the append-only file ${binaryToUtf8(f.name)}: ${(e as Error).message}`,
+          );
+        }
+        const r = loadAofFile(server, bytes, { name: f.name, isLast: i === files.length - 1 });
+        if (r.truncated) {
+          Deno.truncateSync(path, r.validBytes);
+          server.log(
+            "warning",
+            `AOF ${f.name} loaded anyway because aof-load-truncated is enabled`,
+          );
+        }
+        if (f.type === "b") this.baseSize = r.validBytes;
+        else this.incrSize += r.validBytes;
+        server.log(
+          "notice",
+          `DB loaded from ${f.type === "b" ? "base" : "incr"} file ${f.name}: ${
+            ((performance.now() - start) / 1000).toFixed(3)
+          } seconds`,
+        );
+      }
+    } finally {
+      server.sinks.push(...sinks);
+      server.loading = false;
+    }
+    server.dirty = 0;
+    this.rewriteBaseSize = this.baseSize + this.incrSize;
+  }
+
+  #writeBaseSync(): void {
+    const seq = this.manifest.baseSeq + 1;
+    const name = baseFileName(this.#cfg.get("appendfilename"), seq);
+    const data = rdbBytesSync(this.server, { aofBase: true });
+    this.#writeFileSync(name, data);
+    if (this.manifest.base !== null) {
+      this.manifest.history.push({ ...this.manifest.base, type: "h" });
+    }
+    this.manifest.base = { name, seq, type: "b" };
+    this.manifest.baseSeq = seq;
+    this.baseSize = data.length;
+  }
+
+  #enable(): void {
+    this.on = true;
+    if (!this.server.sinks.includes(this)) this.server.sinks.push(this);
+    this.server.replyBarrier = () => this.barrier();
+  }
+
+  /** CONFIG SET appendonly yes: starts logging and writes a base of the dataset. */
+  start(): void {
+    if (this.on) return;
+    Deno.mkdirSync(this.dirPath, { recursive: true });
+    try {
+      this.manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
+    } catch {
+      this.manifest = emptyManifest();
+    }
+    this.#enable();
+    this.rewrite();
+  }
+
+  /** CONFIG SET appendonly no: flushes and stops logging. */
+  stop(): void {
+    if (!this.on) return;
+    this.flushSync();
+    this.on = false;
+    const i = this.server.sinks.indexOf(this);
+    if (i >= 0) this.server.sinks.splice(i, 1);
+    this.server.replyBarrier = null;
+    this.#switchFile(null);
+  }
+
+  /** Closes files (server stop). */
+  close(): void {
+    this.flushSync();
+    this.#switchFile(null);
+    this.#closeRetired();
+  }
+
+  /**
+   * BGREWRITEAOF: a new incr file receives writes from now on, a new base is written
+   * from a point-in-time snapshot, then the manifest switches to them atomically and
+   * the old files are deleted. Resolves true on success.
+   */
+  async rewrite(): Promise<boolean> {
+    if (this.rewriting) return false;
+    this.rewriting = true;
+    this.rewriteStart = Date.now();
+    const server = this.server;
+    server.log("notice", "Background append only file rewriting started");
+    try {
+      Deno.mkdirSync(this.dirPath, { recursive: true });
+      const oldIncr = this.manifest.incr.slice();
+      if (this.on) this.#openNewIncr();
+      const seq = this.manifest.baseSeq + 1;
+      const name = baseFileName(server.config.get("appendfilename"), seq);
+      const tmp = this.#path(`temp-rewriteaof-bg-${Deno.pid}.aof`);
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      let size = 0;
+      try {
+        for await (const chunk of rdbSnapshot(server, { aofBase: true })) {
+          let off = 0;
+          while (off < chunk.length) off += await f.write(chunk.subarray(off));
+          size += chunk.length;
+        }
+        await f.sync();
+      } finally {
+        f.close();
+      }
+      await Deno.rename(tmp, this.#path(name));
+      const history = [
+        ...this.manifest.history,
+        ...(this.manifest.base ? [{ ...this.manifest.base, type: "h" as const }] : []),
+        ...oldIncr.map((i) => ({ ...i, type: "h" as const })),
+      ];
+      this.manifest = {
+        base: { name, seq, type: "b" },
+        incr: this.manifest.incr.filter((i) => !oldIncr.includes(i)),
+        history,
+        baseSeq: seq,
+        incrSeq: this.manifest.incrSeq,
+      };
+      this.#persistManifest();
+      for (const h of history) {
+        try {
+          Deno.removeSync(this.#path(h.name));
+        } catch { /* already gone */ }
+      }
+      this.manifest.history = [];
+      this.#persistManifest();
+      this.baseSize = size;
+      this.incrSize = this.manifest.incr.reduce((n, i) => n + this.#fileSize(i.name), 0);
+      this.rewriteBaseSize = this.baseSize + this.incrSize;
+      this.lastRewriteOk = true;
+      this.rewrites++;
+      this.rewriteFailures = 0;
+      server.log("notice", "Background AOF rewrite finished successfully");
+      return true;
+    } catch (e) {
+      server.log("warning", `Background AOF rewrite failed: ${(e as Error).message}`);
+      this.lastRewriteOk = false;
+      this.rewriteFailures++;
+      return false;
+    } finally {
+      this.lastRewriteTimeSec = Math.round((Date.now() - this.rewriteStart) / 1000);
+      this.rewriting = false;
+    }
+  }
+
+  /** INFO persistence: the aof_* fields. */
+  infoLines(): string[] {
+    const lines = [
+      `aof_enabled:${this.on ? 1 : 0}`,
+      `aof_rewrite_in_progress:${this.rewriting ? 1 : 0}`,
+      `aof_rewrite_scheduled:${this.rewriteScheduled ? 1 : 0}`,
+      `aof_last_rewrite_time_sec:${this.lastRewriteTimeSec}`,
+      `aof_current_rewrite_time_sec:${
+        this.rewriting ? Math.round((Date.now() - this.rewriteStart) / 1000) : -1
+      }`,
+      `aof_last_bgrewrite_status:${this.lastRewriteOk ? "ok" : "err"}`,
+      `aof_rewrites:${this.rewrites}`,
+      `aof_rewrites_consecutive_failures:${this.rewriteFailures}`,
+      `aof_last_write_status:${this.lastWriteOk ? "ok" : "err"}`,
+      "aof_last_cow_size:0",
+      "module_fork_in_progress:0",
+      "module_fork_last_cow_size:0",
+    ];
+    if (this.on) {
+      lines.push(
+        `aof_current_size:${this.baseSize + this.incrSize}`,
+        `aof_base_size:${this.baseSize}`,
+        `aof_pending_rewrite:${this.rewriteScheduled ? 1 : 0}`,
+        `aof_buffer_length:${this.#pendingBytes}`,
+        `aof_pending_bio_fsync:${this.#syncing ? 1 : 0}`,
+        "aof_delayed_fsync:0",
+      );
+    }
+    return lines;
+  }
+}
+
+function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
