@@ -251,6 +251,9 @@ export class Client {
   async #writeLoop(): Promise<void> {
     const conn = this.conn!;
     while (this.reply.len > 0 && !this.closed) {
+      // persistence: replies wait until the writes they acknowledge are on disk
+      const barrier = this.server.replyBarrier?.();
+      if (barrier) await barrier;
       const data = this.reply.take();
       this.#inFlight = data.length;
       let off = 0;

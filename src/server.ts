@@ -190,6 +190,11 @@ export class Server implements KeyspaceHost {
   beforeKeyChange: KeyspaceHost["beforeKeyChange"] = undefined;
   /** ACL permission check: an error string to reject with, or null */
   aclCheck: ((c: Client, spec: CommandSpec, argv: string[]) => string | null) | null = null;
+  /**
+   * Called before a client's replies are written (AOF): a promise to wait for (the
+   * writes being acknowledged are not yet on disk), or null to write at once.
+   */
+  replyBarrier: (() => Promise<void> | null) | null = null;
   /** write refusals (READONLY, NOREPLICAS, MISCONF): an error string or null */
   writeGuard: ((c: Client, spec: CommandSpec) => string | null) | null = null;
   /** stale-data refusal (MASTERDOWN): an error string or null */
