@@ -25,6 +25,15 @@ function quoteValue(v: string): string {
   return out + '"';
 }
 
+/** Redis's rewriteConfigFormatMemory: 1gb, 100mb, 4kb or plain bytes. */
+function formatMemory(bytes: number): string {
+  const units: Array<[number, string]> = [[1024 ** 3, "gb"], [1024 ** 2, "mb"], [1024, "kb"]];
+  for (const [size, unit] of units) {
+    if (bytes !== 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
 /** The config lines for one parameter's current value. */
 function linesFor(server: Server, p: ParamDef): string[] {
   const v = server.config.get(p.name);
@@ -44,6 +53,7 @@ function linesFor(server: Server, p: ParamDef): string[] {
     return out;
   }
   if (p.multiArg && v !== "") return [`${p.name} ${v}`];
+  if (p.kind === "memory") return [`${p.name} ${formatMemory(Number(v))}`];
   return [`${p.name} ${quoteValue(v)}`];
 }
 
