@@ -35,7 +35,7 @@ for (const n of SIZES) {
   });
   Deno.bench({ name: `ZRANGE 10 n=${n}`, group: "zrange", baseline: n === SIZES[0] }, () => {
     let node = z.byRank(rnd(n - 10));
-    for (let i = 0; i < 10 && node !== null; i++) node = node.next[0];
+    for (let i = 0; i < 10 && node !== null; i++) node = node.forward;
   });
   Deno.bench({ name: `ZSCORE n=${n}`, group: "zscore", baseline: n === SIZES[0] }, () => {
     z.score(`member:${rnd(n)}`);

@@ -204,7 +204,7 @@ function pointsInShape(z: ZSetValue, shape: GeoShape, limit: number): GeoPoint[]
     for (
       let n = z.firstInScoreRange({ min, max, minex: false, maxex: true });
       n !== null && n.score < max;
-      n = n.next[0]
+      n = n.forward
     ) {
       const [lon, lat] = decodeScore(n.score);
       const dist = distanceIfInShape(shape, lon, lat);

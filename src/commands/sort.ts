@@ -136,7 +136,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     let n = desc ? sortval.byRank(len - 1 - start) : sortval.byRank(start);
     for (let i = 0; i < vectorlen && n !== null; i++) {
       vector.push(item(n.member));
-      n = desc ? n.prev : n.next[0];
+      n = desc ? n.prev : n.forward;
     }
     end -= start;
     start = 0;

@@ -154,7 +154,7 @@ export function zsetOp(
     if (result.size > 0) {
       const lim = zsetLimits(c);
       let maxLen = 0;
-      for (let n = result.first(); n !== null; n = n.next[0]) {
+      for (let n = result.first(); n !== null; n = n.forward) {
         if (n.member.length > maxLen) maxLen = n.member.length;
       }
       result.listpack = result.size <= lim.maxEntries && maxLen <= lim.maxValue;
@@ -166,6 +166,6 @@ export function zsetOp(
     return c.reply.int(result.size);
   }
   const nodes: ZNode[] = [];
-  for (let n = result.first(); n !== null; n = n.next[0]) nodes.push(n);
+  for (let n = result.first(); n !== null; n = n.forward) nodes.push(n);
   replyNodes(c, nodes, withScores);
 }

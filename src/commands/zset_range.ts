@@ -218,7 +218,7 @@ function collectByRank(z: ZSetValue, start: number, end: number, rev: boolean, o
   let n = rev ? z.byRank(llen - 1 - start) : z.byRank(start);
   for (let i = start; i <= end && n !== null; i++) {
     out.push(n);
-    n = rev ? n.prev : n.next[0];
+    n = rev ? n.prev : n.forward;
   }
 }
 
@@ -237,12 +237,12 @@ function collectByScore(
   while (n !== null && offset > 0) {
     if (!inside(n)) return;
     offset--;
-    n = rev ? n.prev : n.next[0];
+    n = rev ? n.prev : n.forward;
   }
   while (n !== null && limit !== 0 && inside(n)) {
     out.push(n);
     limit--;
-    n = rev ? n.prev : n.next[0];
+    n = rev ? n.prev : n.forward;
   }
 }
 
@@ -261,11 +261,11 @@ function collectByLex(
   while (n !== null && offset > 0) {
     if (!inside(n)) return;
     offset--;
-    n = rev ? n.prev : n.next[0];
+    n = rev ? n.prev : n.forward;
   }
   while (n !== null && limit !== 0 && inside(n)) {
     out.push(n);
     limit--;
-    n = rev ? n.prev : n.next[0];
+    n = rev ? n.prev : n.forward;
   }
 }

@@ -156,16 +156,16 @@ function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "l
     if (start > end || start >= llen) return c.reply.int(0);
     if (end >= llen) end = llen - 1;
     let n = z.byRank(start);
-    for (let i = start; i <= end && n !== null; i++, n = n.next[0]) doomed.push(n);
+    for (let i = start; i <= end && n !== null; i++, n = n.forward) doomed.push(n);
   } else if (score !== null) {
     for (let n = z.firstInScoreRange(score); n !== null && scoreLteMax(n.score, score);) {
       doomed.push(n);
-      n = n.next[0];
+      n = n.forward;
     }
   } else if (lex !== null) {
     for (let n = z.firstInLexRange(lex); n !== null && lexLteMax(n.member, lex);) {
       doomed.push(n);
-      n = n.next[0];
+      n = n.forward;
     }
   }
   for (const n of doomed) z.removeNode(n);
@@ -397,7 +397,7 @@ function zscan(c: Client, argv: string[]): void {
     out.push(n.member, formatDouble17g(n.score));
   };
   if (z.listpack) {
-    for (let n = z.first(); n !== null; n = n.next[0]) visit(n);
+    for (let n = z.first(); n !== null; n = n.forward) visit(n);
     return replyScan(c, 0, out);
   }
   const next = z.scan(cursor, opts.count, visit);

@@ -12,8 +12,8 @@ const MAX_LEVEL = 32;
 export class ZNode {
   readonly member: string;
   score: number;
-  next: Array<ZNode | null>;
-  span: number[];
+  /** per level, interleaved: forward node at 2*i, span at 2*i+1 (one array per node) */
+  lv: Array<ZNode | number | null>;
   prev: ZNode | null = null;
   /** index in the slot array (-1 for the header) */
   slot = -1;
@@ -21,8 +21,14 @@ export class ZNode {
   constructor(member: string, score: number, level: number) {
     this.member = member;
     this.score = score;
-    this.next = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
+    const lv: Array<ZNode | number | null> = [];
+    for (let i = 0; i < level; i++) lv.push(null, 0);
+    this.lv = lv;
+  }
+
+  /** The next node in (score, member) order, or null. */
+  get forward(): ZNode | null {
+    return this.lv[0] as ZNode | null;
   }
 }
 
@@ -55,6 +61,22 @@ export interface ZSetLimits {
 }
 
 const DEFAULT_LIMITS: ZSetLimits = { maxEntries: 128, maxValue: 64 };
+
+function fwd(x: ZNode, i: number): ZNode | null {
+  return x.lv[i << 1] as ZNode | null;
+}
+
+function spanOf(x: ZNode, i: number): number {
+  return x.lv[(i << 1) + 1] as number;
+}
+
+function setFwd(x: ZNode, i: number, n: ZNode | null): void {
+  x.lv[i << 1] = n;
+}
+
+function setSpan(x: ZNode, i: number, span: number): void {
+  x.lv[(i << 1) + 1] = span;
+}
 
 function before(aScore: number, aMember: string, b: ZNode): boolean {
   return aScore < b.score || (aScore === b.score && aMember < b.member);
@@ -162,14 +184,14 @@ export class ZSetValue implements TypedValue {
   clone(): ZSetValue {
     const z = new ZSetValue();
     z.listpack = false;
-    for (let n = this.first(); n !== null; n = n.next[0]) z.add(n.member, n.score);
+    for (let n = this.first(); n !== null; n = n.forward) z.add(n.member, n.score);
     z.listpack = this.listpack;
     return z;
   }
 
   /** (member, score) pairs in (score, member) order. */
   *entries(): IterableIterator<[string, number]> {
-    for (let n = this.first(); n !== null; n = n.next[0]) yield [n.member, n.score];
+    for (let n = this.first(); n !== null; n = n.forward) yield [n.member, n.score];
   }
 
   /** Score of a member, or undefined. O(1). */
@@ -189,7 +211,7 @@ export class ZSetValue implements TypedValue {
 
   /** First node in order, or null. */
   first(): ZNode | null {
-    return this.#header.next[0];
+    return this.#header.forward;
   }
 
   /** Last node in order, or null. */
@@ -247,7 +269,7 @@ export class ZSetValue implements TypedValue {
 
   #updateScore(node: ZNode, score: number): void {
     const prev = node.prev;
-    const next = node.next[0];
+    const next = node.forward;
     if (
       (prev === null || prev.score < score ||
         (prev.score === score && prev.member < node.member)) &&
@@ -268,11 +290,11 @@ export class ZSetValue implements TypedValue {
     let x = header;
     for (let i = this.#level - 1; i >= 0; i--) {
       rankAt[i] = i === this.#level - 1 ? 0 : rankAt[i + 1];
-      let n = x.next[i];
+      let n = fwd(x, i);
       while (n !== null && (n.score < score || (n.score === score && n.member < member))) {
-        rankAt[i] += x.span[i];
+        rankAt[i] += spanOf(x, i);
         x = n;
-        n = x.next[i];
+        n = fwd(x, i);
       }
       update[i] = x;
     }
@@ -281,21 +303,21 @@ export class ZSetValue implements TypedValue {
       for (let i = this.#level; i < level; i++) {
         rankAt[i] = 0;
         update[i] = header;
-        header.span[i] = this.#dict.size;
+        setSpan(header, i, this.#dict.size);
       }
       this.#level = level;
     }
     const node = new ZNode(member, score, level);
     for (let i = 0; i < level; i++) {
       const u = update[i];
-      node.next[i] = u.next[i];
-      u.next[i] = node;
-      node.span[i] = u.span[i] - (rankAt[0] - rankAt[i]);
-      u.span[i] = rankAt[0] - rankAt[i] + 1;
+      setFwd(node, i, fwd(u, i));
+      setFwd(u, i, node);
+      setSpan(node, i, spanOf(u, i) - (rankAt[0] - rankAt[i]));
+      setSpan(u, i, rankAt[0] - rankAt[i] + 1);
     }
-    for (let i = level; i < this.#level; i++) update[i].span[i]++;
+    for (let i = level; i < this.#level; i++) setSpan(update[i], i, spanOf(update[i], i) + 1);
     node.prev = update[0] === header ? null : update[0];
-    const after = node.next[0];
+    const after = node.forward;
     if (after !== null) after.prev = node;
     else this.#tail = node;
     return node;
@@ -304,27 +326,27 @@ export class ZSetValue implements TypedValue {
   #delete(score: number, member: string): void {
     let x = this.#header;
     for (let i = this.#level - 1; i >= 0; i--) {
-      let n = x.next[i];
+      let n = fwd(x, i);
       while (n !== null && (n.score < score || (n.score === score && n.member < member))) {
         x = n;
-        n = x.next[i];
+        n = fwd(x, i);
       }
       update[i] = x;
     }
-    const target = x.next[0]!;
+    const target = x.forward!;
     for (let i = 0; i < this.#level; i++) {
       const u = update[i];
-      if (u.next[i] === target) {
-        u.span[i] += target.span[i] - 1;
-        u.next[i] = target.next[i];
+      if (fwd(u, i) === target) {
+        setSpan(u, i, spanOf(u, i) + spanOf(target, i) - 1);
+        setFwd(u, i, fwd(target, i));
       } else {
-        u.span[i] -= 1;
+        setSpan(u, i, spanOf(u, i) - 1);
       }
     }
-    const after = target.next[0];
+    const after = target.forward;
     if (after !== null) after.prev = target.prev;
     else this.#tail = target.prev;
-    while (this.#level > 1 && this.#header.next[this.#level - 1] === null) this.#level--;
+    while (this.#level > 1 && fwd(this.#header, this.#level - 1) === null) this.#level--;
   }
 
   /** 0-based rank of a member in ascending order, or undefined. O(log n). */
@@ -334,12 +356,12 @@ export class ZSetValue implements TypedValue {
     let x = this.#header;
     let rank = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      let n = x.next[i];
+      let n = fwd(x, i);
       while (n !== null && (n === node || before(n.score, n.member, node))) {
-        rank += x.span[i];
+        rank += spanOf(x, i);
         x = n;
         if (x === node) return rank - 1;
-        n = x.next[i];
+        n = fwd(x, i);
       }
     }
     return rank - 1;
@@ -352,9 +374,9 @@ export class ZSetValue implements TypedValue {
     let x = this.#header;
     let traversed = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.next[i]!;
+      while (fwd(x, i) !== null && traversed + spanOf(x, i) <= target) {
+        traversed += spanOf(x, i);
+        x = fwd(x, i)!;
       }
       if (traversed === target) return x;
     }
@@ -366,12 +388,12 @@ export class ZSetValue implements TypedValue {
     if (scoreRangeEmpty(r)) return null;
     const tail = this.#tail;
     if (tail === null || !scoreGteMin(tail.score, r)) return null;
-    if (!scoreLteMax(this.#header.next[0]!.score, r)) return null;
+    if (!scoreLteMax(this.#header.forward!.score, r)) return null;
     let x = this.#header;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && !scoreGteMin(x.next[i]!.score, r)) x = x.next[i]!;
+      while (fwd(x, i) !== null && !scoreGteMin(fwd(x, i)!.score, r)) x = fwd(x, i)!;
     }
-    const n = x.next[0]!;
+    const n = x.forward!;
     return scoreLteMax(n.score, r) ? n : null;
   }
 
@@ -380,10 +402,10 @@ export class ZSetValue implements TypedValue {
     if (scoreRangeEmpty(r)) return null;
     const tail = this.#tail;
     if (tail === null || !scoreGteMin(tail.score, r)) return null;
-    if (!scoreLteMax(this.#header.next[0]!.score, r)) return null;
+    if (!scoreLteMax(this.#header.forward!.score, r)) return null;
     let x = this.#header;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && scoreLteMax(x.next[i]!.score, r)) x = x.next[i]!;
+      while (fwd(x, i) !== null && scoreLteMax(fwd(x, i)!.score, r)) x = fwd(x, i)!;
     }
     return scoreGteMin(x.score, r) ? x : null;
   }
@@ -396,18 +418,18 @@ export class ZSetValue implements TypedValue {
     if (lexRangeEmpty(r)) return null;
     const tail = this.#tail;
     if (tail === null || !lexGteMin(tail.member, r)) return null;
-    if (!lexLteMax(this.#header.next[0]!.member, r)) return null;
+    if (!lexLteMax(this.#header.forward!.member, r)) return null;
     if (this.listpack) {
-      for (let n = this.#header.next[0]; n !== null; n = n.next[0]) {
+      for (let n = this.#header.forward; n !== null; n = n.forward) {
         if (lexGteMin(n.member, r)) return lexLteMax(n.member, r) ? n : null;
       }
       return null;
     }
     let x = this.#header;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && !lexGteMin(x.next[i]!.member, r)) x = x.next[i]!;
+      while (fwd(x, i) !== null && !lexGteMin(fwd(x, i)!.member, r)) x = fwd(x, i)!;
     }
-    const n = x.next[0]!;
+    const n = x.forward!;
     return lexLteMax(n.member, r) ? n : null;
   }
 
@@ -416,7 +438,7 @@ export class ZSetValue implements TypedValue {
     if (lexRangeEmpty(r)) return null;
     const tail = this.#tail;
     if (tail === null || !lexGteMin(tail.member, r)) return null;
-    if (!lexLteMax(this.#header.next[0]!.member, r)) return null;
+    if (!lexLteMax(this.#header.forward!.member, r)) return null;
     if (this.listpack) {
       for (let n: ZNode | null = tail; n !== null; n = n.prev) {
         if (lexLteMax(n.member, r)) return lexGteMin(n.member, r) ? n : null;
@@ -425,7 +447,7 @@ export class ZSetValue implements TypedValue {
     }
     let x = this.#header;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && lexLteMax(x.next[i]!.member, r)) x = x.next[i]!;
+      while (fwd(x, i) !== null && lexLteMax(fwd(x, i)!.member, r)) x = fwd(x, i)!;
     }
     return lexGteMin(x.member, r) ? x : null;
   }
@@ -444,7 +466,7 @@ export class ZSetValue implements TypedValue {
     if (a === null) return 0;
     if (this.listpack) {
       let count = 0;
-      for (let n: ZNode | null = a; n !== null && lexLteMax(n.member, r); n = n.next[0]) count++;
+      for (let n: ZNode | null = a; n !== null && lexLteMax(n.member, r); n = n.forward) count++;
       return count;
     }
     const b = this.lastInLexRange(r)!;
