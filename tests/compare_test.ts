@@ -3,7 +3,7 @@
  * and to Redis and every decoded reply must be identical (strings, keys, bitmaps,
  * transactions; errors included, byte for byte).
  */
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   HAVE_REDIS,
   parseReply,
@@ -13,6 +13,7 @@ import {
   startRedeno,
   waitFor,
 } from "./helpers.ts";
+import { digest, waitInSync, waitLinkUp } from "./replication_util.ts";
 
 type Cmd = Array<string | number>;
 
@@ -1224,6 +1225,102 @@ Deno.test({
     } finally {
       for (const c of conns) c.close();
       await r.stop();
+      await t.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "a real redis-server replica of Redeno ends with the same dataset after these writes",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const t = await startRedeno(["--repl-diskless-sync-delay", "0"]);
+    const replica = await startRealRedis([
+      "--replicaof",
+      "127.0.0.1",
+      String(t.port),
+      "--enable-debug-command",
+      "yes",
+    ]);
+    const primary = await RespClient.connect(t.port);
+    const rc = await RespClient.connect(replica.port);
+    try {
+      await waitLinkUp(rc);
+      const script: Cmd[] = [
+        ["SET", "a", "1"],
+        ["SET", "b", "v", "EX", "1000"],
+        ["SET", "c", "v", "PX", "1000000", "GET"],
+        ["SETEX", "d", "1000", "v"],
+        ["GETEX", "d", "PERSIST"],
+        ["GETEX", "a", "EX", "500"],
+        ["INCRBYFLOAT", "f", "0.1"],
+        ["INCRBYFLOAT", "f", "0.2"],
+        ["INCRBYFLOAT", "g", "12345.6789"],
+        ["INCRBY", "n", "9223372036854775806"],
+        ["APPEND", "s", "hello"],
+        ["SETRANGE", "s", "10", "world"],
+        ["SETBIT", "bits", "100", "1"],
+        ["BITFIELD", "bits", "SET", "i16", "#3", "-1234", "INCRBY", "u7", "0", "100"],
+        ["BITOP", "XOR", "x", "bits", "s"],
+        ["MSET", "m1", "1", "m2", "2"],
+        ["MSETNX", "m3", "3", "m4", "4"],
+        ["RENAME", "m1", "m5"],
+        ["COPY", "m5", "m6", "DB", "3"],
+        ["MOVE", "m2", "4"],
+        ["SWAPDB", "3", "5"],
+        ["EXPIRE", "m3", "1000", "NX"],
+        ["PEXPIREAT", "m4", "99999999999999"],
+        ["PERSIST", "m4"],
+        ["EXPIRE", "m4", "-1"],
+        ["GETDEL", "m5"],
+        ["MULTI"],
+        ["SET", "t1", "1"],
+        ["INCR", "t1"],
+        ["SELECT", "6"],
+        ["SET", "t2", "2"],
+        ["EXEC"],
+        ["SELECT", "0"],
+        ["RPUSH", "list", "a", "b"],
+        ["COPY", "list", "list2"],
+        ["SET", "gone", "v", "PX", "1"],
+      ];
+      for (const command of script) {
+        assertEquals(!((await primary.call(...command)) instanceof Error), true);
+      }
+      await new Promise((res) => setTimeout(res, 10));
+      await primary.call("GET", "gone");
+      await waitInSync(primary, [rc]);
+      const contents = async (c: RespClient) => {
+        const out: string[] = [];
+        for (let db = 0; db < 16; db++) {
+          await c.call("SELECT", db);
+          const keys = (await c.call("KEYS", "*") as string[]).sort();
+          for (const k of keys) {
+            const type = await c.call("TYPE", k);
+            const v = type === "string"
+              ? await c.call("GET", k)
+              : type === "list"
+              ? await c.call("LRANGE", k, 0, -1)
+              : type;
+            out.push(`${db} ${k} ${show(v)} ttl:${(await c.call("PTTL", k) as number) > 0}`);
+          }
+        }
+        await c.call("SELECT", 0);
+        return out;
+      };
+      assertEquals(await contents(primary), await contents(rc));
+      assertEquals(await digest(primary), await digest(rc));
+      for (const key of ["a", "b", "c", "m3"]) {
+        const [ours, real] = [await primary.call("TTL", key), await rc.call("TTL", key)];
+        assert(Math.abs((ours as number) - (real as number)) <= 1, `TTL ${key}: ${ours} ${real}`);
+      }
+      await primary.call("FLUSHALL");
+      await waitInSync(primary, [rc]);
+      assertEquals(await rc.call("DBSIZE"), 0);
+    } finally {
+      primary.close();
+      rc.close();
+      await replica.stop();
       await t.stop();
     }
   },
