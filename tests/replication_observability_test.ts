@@ -218,7 +218,7 @@ for (const realPrimary of [false, true]) {
   });
 }
 
-Deno.test("clients blocked on keys are unblocked with -UNBLOCKED when the server becomes a replica", async () => {
+Deno.test("blocked clients get -UNBLOCKED and are closed when the server becomes a replica", async () => {
   const primary = await startRedeno();
   const other = await startRedeno();
   const blocked = await RespClient.connect(other.port);
@@ -235,6 +235,7 @@ Deno.test("clients blocked on keys are unblocked with -UNBLOCKED when the server
         "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
       ),
     );
+    assert.ok(await blocked.closedByServer());
     assert.equal(
       await admin.call("REPLICAOF", "127.0.0.1", String(primary.port)),
       "OK Already connected to specified master",

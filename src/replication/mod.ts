@@ -101,15 +101,17 @@ export class Replication implements LinkContext {
     void link.stop();
   }
 
-  /** Clients blocked on keys are told the instance changed role (Redis does the same). */
+  /** Blocked clients are told the instance changed role, then closed (as Redis does). */
   #unblockForRoleChange(): void {
     for (const c of this.server.clients.values()) {
       const state = c.blocked;
-      if (state === null || state.kind !== "keys") continue;
+      // postponed (CLIENT PAUSE) commands start over later: not affected
+      if (state === null || state.kind === "pause") continue;
       this.server.blocking.unblock(c);
       c.error(
         "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
       );
+      c.closeAfterReply = true;
       c.scheduleFlush();
       c.resume();
     }
@@ -224,7 +226,9 @@ export class Replication implements LinkContext {
         `Failover target ${target.host}:${target.port} is synced, failing over.`,
       );
       this.#handOver(target);
-    } else this.primary.requestAcks();
+    }
+    // no new GETACK here: each one moves the offset the target has to reach; the
+    // replicas' ACK every second reports the final offset
   }
 
   #handOver(target: { host: string; port: number }): void {

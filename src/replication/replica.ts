@@ -125,6 +125,8 @@ export class MasterLink {
   /** Stops the link for good and closes the connection. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    // cache the master state now, before a new link may PSYNC with it
+    this.#linkDown();
     this.#closeConn();
     if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
     this.#wake?.();
@@ -556,6 +558,7 @@ export class MasterLink {
         throw e;
       }
       if (n === null) throw new LinkAborted("eof");
+      if (this.#stopped) throw new LinkAborted("closed");
       this.lastIo = Date.now();
       parser.commit(n);
       this.#raw.push(region.subarray(0, n));
