@@ -7,7 +7,7 @@ import type { Server } from "../server.ts";
 import { binaryToUtf8 } from "../resp/bytes.ts";
 import { RdbError } from "./rdb_format.ts";
 import { loadRdb, type LoadResult } from "./rdb_reader.ts";
-import { saveRdbFile, saveRdbFileSync } from "./rdb_writer.ts";
+import { saveRdbFile, saveRdbFileSync, type SnapshotOptions } from "./rdb_writer.ts";
 
 /** How long a failed BGSAVE waits before save points may retry (Redis: 5 s). */
 const BGSAVE_RETRY_DELAY_MS = 5000;
@@ -38,6 +38,11 @@ export class RdbState {
     this.server = server;
   }
 
+  /** Replication aux fields for a saved RDB (so a restarted replica can PSYNC). */
+  #saveInfo(): SnapshotOptions {
+    return this.server.rdbSaveInfo() ?? {};
+  }
+
   /** `<dir>/<dbfilename>` */
   get path(): string {
     const dir = this.server.config.get("dir");
@@ -59,7 +64,7 @@ export class RdbState {
   saveSync(): string | null {
     const before = this.server.dirty;
     try {
-      saveRdbFileSync(this.server, this.path);
+      saveRdbFileSync(this.server, this.path, this.#saveInfo());
     } catch (e) {
       this.server.log(
         "warning",
@@ -86,7 +91,7 @@ export class RdbState {
     this.lastBgsaveTry = this.bgsaveStart;
     this.currentKeysTotal = server.dbs.reduce((n, db) => n + db.size, 0);
     server.log("notice", `Background saving started`);
-    this.bgsave = saveRdbFile(server, this.path).then(
+    this.bgsave = saveRdbFile(server, this.path, this.#saveInfo()).then(
       () => {
         server.log("notice", "Background saving terminated with success");
         server.dirty = Math.max(0, server.dirty - before);

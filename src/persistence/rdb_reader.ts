@@ -209,11 +209,22 @@ function scored(items: string[]): Array<[string, number]> {
   if (items.length % 2 !== 0) throw new RdbError("Corrupt zset: odd number of elements");
   const out: Array<[string, number]> = [];
   for (let i = 0; i < items.length; i += 2) {
-    const score = Number(items[i + 1]);
-    if (Number.isNaN(score)) throw new RdbError("Corrupt zset: bad score");
+    const score = parseScore(items[i + 1]);
     out.push([items[i], score]);
   }
   return out;
+}
+
+/** A score as Redis writes it in a listpack/ziplist (d2string: "inf", "-inf", digits). */
+function parseScore(s: string): number {
+  const lower = s.toLowerCase();
+  const v = lower === "inf" || lower === "+inf"
+    ? Infinity
+    : lower === "-inf"
+    ? -Infinity
+    : Number(s);
+  if (Number.isNaN(v)) throw new RdbError("Corrupt zset: bad score");
+  return v;
 }
 
 function idFromRaw(b: Uint8Array): StreamId {

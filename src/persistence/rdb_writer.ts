@@ -347,9 +347,11 @@ function startSnapshot(server: Server, opts: SnapshotOptions): SnapshotSteps {
       enc.aux("redis-bits", "64");
       enc.aux("ctime", String(ctime));
       enc.aux("used-mem", String(Deno.memoryUsage().rss));
-      enc.aux("repl-stream-db", String(opts.replStreamDb ?? 0));
-      enc.aux("repl-id", opts.replid ?? "0000000000000000000000000000000000000000");
-      enc.aux("repl-offset", String(opts.offset ?? 0));
+      if (opts.replid !== undefined) {
+        enc.aux("repl-stream-db", String(opts.replStreamDb ?? 0));
+        enc.aux("repl-id", opts.replid);
+        enc.aux("repl-offset", String(opts.offset ?? 0));
+      }
       enc.aux("aof-base", opts.aofBase ? "1" : "0");
       let sliceStart = performance.now();
       for (const db of dbs) {
