@@ -173,19 +173,21 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.propagateArgv = null;
   c.preventPropagation = false;
   c.commandFailed = false;
-  // admin commands are never shown to MONITOR, and secrets are redacted (Redis 7.0)
-  if (
-    server.monitors.size > 0 && !spec.flags.includes("skip_monitor") &&
-    !spec.flags.includes("admin")
-  ) {
-    server.feedMonitors(c, spec.redact ? spec.redact(argv) : argv);
-  }
   server.executing++;
   const start = performance.now();
   try {
     spec.handler(c, argv);
   } finally {
     server.executing--;
+  }
+  // MONITOR sees a command after it ran (EXEC after its commands, SELECT with the new
+  // db), once (not when a blocked command is re-run); admin commands are never shown
+  // and secrets are redacted (Redis 7.0)
+  if (
+    server.monitors.size > 0 && !c.reprocessing && !spec.flags.includes("skip_monitor") &&
+    !spec.flags.includes("admin")
+  ) {
+    server.feedMonitors(c, spec.redact ? spec.redact(argv) : argv);
   }
   const usec = Math.round((performance.now() - start) * 1000);
   c.lastCommand = fullName(spec);

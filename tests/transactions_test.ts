@@ -289,3 +289,24 @@ Deno.test("ioredis transactions: multi().exec() and an optimistic WATCH retry", 
     await t.stop();
   }
 });
+
+Deno.test("MONITOR shows queued commands before EXEC, as they run", async () => {
+  await withRedeno(async (r, t) => {
+    const monitor = await RespClient.connect(t.port);
+    try {
+      assertEquals(await monitor.call("MONITOR"), "OK");
+      await r.pipeline([["MULTI"], ["SET", "a", "1"], ["INCR", "a"], ["EXEC"], ["SELECT", "2"]]);
+      const lines: string[] = [];
+      for (let i = 0; i < 5; i++) lines.push(await monitor.read() as string);
+      assertEquals(lines.map((l) => l.replace(/^[\d.]+ \[(\d+) [^\]]+\] /, "$1 ")), [
+        '0 "MULTI"',
+        '0 "SET" "a" "1"',
+        '0 "INCR" "a"',
+        '0 "EXEC"',
+        '2 "SELECT" "2"',
+      ]);
+    } finally {
+      monitor.close();
+    }
+  });
+});

@@ -65,11 +65,11 @@ function exec(c: Client): void {
   server.inExec = true;
   try {
     for (const q of queue) {
+      // ACL rules may have changed since queueing; the check knows it runs in EXEC
+      // (server.inExec) and words its NOPERM error like Redis does there
       const denied = server.aclCheck?.(c, q.spec, q.argv) ?? null;
       if (denied !== null) {
-        c.error(
-          "NOPERM ACLs rules changed between the moment the transaction was accumulated and its execution",
-        );
+        c.error(denied);
         continue;
       }
       call(c, q.spec, q.argv);
