@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { HAVE_REDIS_CLI, redisCli, startRedeno } from "./helpers.ts";
+import { hasBinary, HAVE_REDIS_CLI, redisCli, startRedeno, waitFor } from "./helpers.ts";
 
 // ioredis and node-redis keep timers and sockets of their own until quit()
 const CLIENT_TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -90,3 +90,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "interactive redis-cli shows argument hints built from COMMAND DOCS",
+  ignore: !HAVE_REDIS_CLI || !hasBinary("tmux"),
+  fn: async () => {
+    const t = await startRedeno();
+    const session = `redeno-cli-${t.port}`;
+    const tmux = (...args: string[]) =>
+      new Deno.Command("tmux", { args, stdout: "piped", stderr: "null" }).output();
+    try {
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "150",
+        "-y",
+        "10",
+        `redis-cli -p ${t.port}`,
+      );
+      await waitFor(async () =>
+        screen(await tmux("capture-pane", "-t", session, "-p")).includes(">")
+      );
+      await tmux("send-keys", "-t", session, "SET mykey ");
+      const text = await waitFor(async () => {
+        const s = screen(await tmux("capture-pane", "-t", session, "-p"));
+        return s.includes("value [NX|XX]") ? s : "";
+      }, { what: "the SET hint" });
+      assert.match(text, /SET mykey value \[NX\|XX\] \[GET\]/);
+    } finally {
+      await tmux("kill-session", "-t", session);
+      await t.stop();
+    }
+  },
+});
+
+function screen(out: Deno.CommandOutput): string {
+  return new TextDecoder().decode(out.stdout);
+}
