@@ -468,56 +468,93 @@ export class MasterLink {
     this.#log("notice", "MASTER <-> REPLICA sync: Finished with success");
   }
 
+  /** One read straight into `into` (the handshake buffer must be drained first). */
+  async #readInto(into: Uint8Array): Promise<number> {
+    const conn = this.#conn;
+    if (conn === null) throw new LinkAborted("closed");
+    let n: number | null;
+    try {
+      n = await conn.read(into);
+    } catch (e) {
+      if (this.#stopped || this.#conn === null) throw new LinkAborted("closed");
+      throw e;
+    }
+    if (n === null) {
+      this.#log("verbose", "Master closed the connection");
+      throw new LinkAborted("eof");
+    }
+    this.lastIo = this.transferLastIo = Date.now();
+    return n;
+  }
+
+  /** Takes up to `max` buffered bytes left over from line reading. */
+  #takeBuffered(max: number): Uint8Array {
+    const n = Math.min(max, this.#end - this.#start);
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
+    return out;
+  }
+
+  /** `$<size>` framing: exactly size bytes, read straight into the payload. */
   async #readExact(size: number): Promise<Uint8Array> {
     const out = new Uint8Array(size);
-    let got = 0;
     this.transferSize = size;
+    const first = this.#takeBuffered(size);
+    out.set(first);
+    let got = first.length;
+    this.transferRead = got;
     while (got < size) {
-      if (this.#start === this.#end) await this.#fill();
-      const n = Math.min(size - got, this.#end - this.#start);
-      out.set(this.#buf.subarray(this.#start, this.#start + n), got);
-      this.#start += n;
-      got += n;
+      got += await this.#readInto(out.subarray(got));
       this.transferRead = got;
-      this.transferLastIo = Date.now();
     }
     return out;
   }
 
+  /**
+   * `$EOF:<mark>` framing: the payload ends with the 40-byte mark. The primary sends
+   * nothing after it until our first ACK, so the mark is always at the end of what was
+   * read (Redis checks it the same way).
+   */
   async #readUntilMark(mark: string): Promise<Uint8Array> {
     const markBytes = new Uint8Array(mark.length);
     for (let i = 0; i < mark.length; i++) markBytes[i] = mark.charCodeAt(i);
     const parts: Uint8Array[] = [];
     let total = 0;
-    // the last bytes of the previous chunks, so a mark split across reads is found
-    let tail = new Uint8Array(0);
     this.transferSize = -1;
-    for (;;) {
-      if (this.#start === this.#end) await this.#fill();
-      const chunk = this.#buf.slice(this.#start, this.#end);
-      const joined = new Uint8Array(tail.length + chunk.length);
-      joined.set(tail);
-      joined.set(chunk, tail.length);
-      const at = indexOf(joined, markBytes);
-      if (at >= 0) {
-        // bytes of this chunk that belong to the payload
-        const inChunk = at - tail.length;
-        if (inChunk > 0) parts.push(chunk.subarray(0, inChunk));
-        total += Math.max(0, inChunk);
-        this.#start += inChunk + markBytes.length;
-        let out = concat(parts, total);
-        // a mark straddling the previous chunk: drop the bytes already stored
-        if (inChunk < 0) out = out.subarray(0, out.length + inChunk);
-        this.transferRead = out.length;
-        return out;
-      }
-      parts.push(chunk);
-      total += chunk.length;
-      this.#start = this.#end;
-      tail = joined.slice(Math.max(0, joined.length - markBytes.length + 1));
-      this.transferRead = total;
-      this.transferLastIo = Date.now();
+    const first = this.#takeBuffered(Infinity);
+    if (first.length > 0) {
+      parts.push(first);
+      total = first.length;
     }
+    // the last mark.length bytes received, to compare with the mark
+    const tail = new Uint8Array(markBytes.length);
+    const updateTail = (chunk: Uint8Array) => {
+      if (chunk.length >= tail.length) tail.set(chunk.subarray(chunk.length - tail.length));
+      else {
+        tail.copyWithin(0, chunk.length);
+        tail.set(chunk, tail.length - chunk.length);
+      }
+    };
+    if (first.length > 0) updateTail(first);
+    this.transferRead = total;
+    const endsWithMark = () =>
+      total >= markBytes.length && tail.every((b, i) => b === markBytes[i]);
+    let buf = new Uint8Array(1 << 20);
+    let used = 0;
+    while (!endsWithMark()) {
+      if (buf.length - used < 64 * 1024) {
+        buf = new Uint8Array(1 << 20);
+        used = 0;
+      }
+      const n = await this.#readInto(buf.subarray(used));
+      const chunk = buf.subarray(used, used + n);
+      used += n;
+      parts.push(chunk);
+      total += n;
+      updateTail(chunk);
+      this.transferRead = total;
+    }
+    return concat(parts, total).subarray(0, total - markBytes.length);
   }
 
   // ---- the stream ----
@@ -620,17 +657,6 @@ export class MasterLink {
       } else this.sendAck();
     }
   }
-}
-
-function indexOf(hay: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  const last = hay.length - needle.length;
-  outer: for (let i = 0; i <= last; i++) {
-    if (hay[i] !== first) continue;
-    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
