@@ -395,6 +395,7 @@ function geoSearch(c: Client, argv: string[], srcIdx: number, flags: number): vo
     out.listpack = out.size <= limits.maxEntries && maxLen <= limits.maxValue;
     c.db.set(storeKey, out);
     c.modified(storeKey, "z", flags & GEOSEARCH ? "geosearchstore" : "georadiusstore");
+    c.server.dirty += returned - 1;
   } else if (c.db.delete(storeKey)) {
     c.modified(storeKey, "g", "del");
   }

@@ -69,6 +69,7 @@ function pfadd(c: Client, argv: string[]): void {
     if (e === undefined) c.db.add(key, s);
     else e.value = s;
     c.modified(key, "$", "pfadd");
+    c.server.dirty += updated - 1;
   }
   c.reply.int(updated > 0 ? 1 : 0);
 }

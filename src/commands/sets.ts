@@ -54,7 +54,10 @@ function sadd(c: Client, argv: string[]): void {
   const max = maxIntset(c);
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (s.add(argv[i], max)) added++;
-  if (added > 0) c.modified(key, "s", "sadd");
+  if (added > 0) {
+    c.modified(key, "s", "sadd");
+    c.server.dirty += added - 1;
+  }
   c.reply.int(added);
 }
 
@@ -70,6 +73,7 @@ function srem(c: Client, argv: string[]): void {
   }
   if (deleted > 0) {
     c.modified(key, "s", "srem");
+    c.server.dirty += deleted - 1;
     deleteIfEmpty(c, key, s);
   }
   c.reply.int(deleted);
@@ -149,9 +153,11 @@ function spopWithCount(c: Client, argv: string[]): void {
   if (s === null) return;
   if (s === undefined || count === 0) return replySet(c, []);
   if (count >= s.size) {
+    const size = s.size;
     replySet(c, s.toArray());
     c.db.deleteEntry(key);
     c.modified(key, "s", "spop");
+    c.server.dirty += size - 1;
     c.server.notify("g", "del", key, c.db.id);
     c.rewrite(["DEL", key]);
     return;
@@ -168,6 +174,7 @@ function spopWithCount(c: Client, argv: string[]): void {
     c.db.lookupWrite(key)!.value = SetValue.from(s.toArray(), maxIntset(c));
   }
   c.modified(key, "s", "spop");
+  c.server.dirty += count - 1;
   c.preventPropagation = true;
   replySet(c, popped);
 }

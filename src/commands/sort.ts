@@ -194,6 +194,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   if (outputLen > 0) {
     c.db.set(storeKey, out);
     c.modified(storeKey, "l", "sortstore");
+    c.server.dirty += outputLen - 1;
   } else if (c.db.delete(storeKey)) {
     c.modified(storeKey, "g", "del");
   }

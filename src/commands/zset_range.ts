@@ -102,7 +102,10 @@ export function zaddCommand(c: Client, argv: string[]): void {
       processed++;
     }
   }
-  if (added + updated > 0) c.modified(key, "z", incr ? "zincr" : "zadd");
+  if (added + updated > 0) {
+    c.modified(key, "z", incr ? "zincr" : "zadd");
+    c.server.dirty += added + updated - 1;
+  }
   if (z.size === 0) c.db.deleteEntry(key);
   if (!failed) replyZadd();
 

@@ -119,6 +119,7 @@ function zrem(c: Client, argv: string[]): void {
   }
   if (deleted > 0) {
     c.modified(key, "z", "zrem");
+    c.server.dirty += deleted - 1;
     deleteIfEmpty(c, key, z);
   }
   c.reply.int(deleted);
@@ -171,6 +172,7 @@ function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "l
   for (const n of doomed) z.removeNode(n);
   if (doomed.length > 0) {
     c.modified(key, "z", "zremrangeby" + kind);
+    c.server.dirty += doomed.length - 1;
     deleteIfEmpty(c, key, z);
   }
   c.reply.int(doomed.length);
@@ -226,6 +228,7 @@ function zpopGeneric(
     r.double(node.score);
   }
   c.modified(key, "z", max ? "zpopmax" : "zpopmin");
+  c.server.dirty += n - 1;
   deleteIfEmpty(c, key, z);
   return key;
 }
