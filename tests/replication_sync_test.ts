@@ -221,6 +221,28 @@ Deno.test({
   },
 });
 
+Deno.test("repl-diskless-sync-max-replicas starts the shared snapshot without waiting the delay", async () => {
+  const primary = await startRedeno([
+    "--repl-diskless-sync-delay",
+    "60",
+    "--repl-diskless-sync-max-replicas",
+    "2",
+  ]);
+  const replicas: TestServer[] = [];
+  const clients: RespClient[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      replicas.push(await startRedeno(["--replicaof", "127.0.0.1", String(primary.port)]));
+      clients.push(await RespClient.connect(replicas[i].port));
+    }
+    for (const c of clients) await waitLinkUp(c, 5000);
+  } finally {
+    for (const c of clients) c.close();
+    for (const r of replicas) await r.stop();
+    await primary.stop();
+  }
+});
+
 Deno.test({
   name: "disk-framed full sync ($len) and legacy SYNC deliver the snapshot and then the stream",
   async fn() {

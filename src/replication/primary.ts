@@ -453,6 +453,13 @@ export class Primary implements PropagationSink {
     let job = this.#jobs.find((j) => !j.started && j.diskless === diskless);
     if (job !== undefined) {
       job.replicas.add(c);
+      // enough replicas are waiting: no need to wait out the delay (Redis 7.0)
+      const max = this.server.config.num("repl-diskless-sync-max-replicas");
+      if (max > 0 && job.replicas.size >= max && job.timer !== undefined) {
+        clearTimeout(job.timer);
+        job.timer = undefined;
+        this.#startNextJob();
+      }
       return;
     }
     job = new SyncJob(diskless);
