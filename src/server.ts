@@ -161,6 +161,13 @@ export class Server implements KeyspaceHost {
   dirty = 0;
   /** master_repl_offset: bytes fed to the replication stream (replication keeps it) */
   replOffset = 0;
+  /**
+   * The repl-id / repl-offset / repl-stream-db aux fields an RDB saved now must carry
+   * (null: none). Replication sets it; persistence passes it to the snapshots it saves,
+   * so a restarted replica can PSYNC from where it stopped.
+   */
+  rdbSaveInfo: () => { replid: string; offset: number; replStreamDb: number } | null = () =>
+    null;
   /** cached unix ms for the running command */
   cachedNow = Date.now();
   /** nesting depth of command execution */
