@@ -53,9 +53,10 @@ async function sideBySide(
     ours: RespClient,
     real: RespClient,
   ) => Promise<void>,
+  args: string[] = [],
 ): Promise<void> {
-  const t = await startRedeno();
-  const r = await startRealRedis();
+  const t = await startRedeno(args);
+  const r = await startRealRedis(args);
   const ours = await RespClient.connect(t.port);
   const real = await RespClient.connect(r.port);
   try {
@@ -155,6 +156,20 @@ Deno.test({
       await Promise.all([ours.call("HELLO", "3"), real.call("HELLO", "3")]);
       for (const name of ["user2", "user8", "user12"]) await same("ACL", "GETUSER", name);
     });
+  },
+});
+
+Deno.test({
+  name: "acl-pubsub-default allchannels gives new and reset users every channel",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await sideBySide(async (same) => {
+      await same("ACL", "SETUSER", "p1", "on", "+@all");
+      await same("ACL", "SETUSER", "p2", "reset", "(+get)");
+      await same("ACL", "SETUSER", "p3", "resetchannels", "&x");
+      await same("ACL", "LIST");
+      await same("ACL", "GETUSER", "p2");
+    }, ["--acl-pubsub-default", "allchannels"]);
   },
 });
 
