@@ -445,13 +445,21 @@ export class AofState implements PropagationSink {
       Deno.mkdirSync(this.dirPath, { recursive: true });
       const oldIncr = this.manifest.incr.slice();
       if (this.on) this.#openNewIncr();
+      // same instant as the incr switch: the base holds exactly what precedes it
+      const snapshot = rdbSnapshot(server, { aofBase: true });
       const seq = this.manifest.baseSeq + 1;
       const name = baseFileName(server.config.get("appendfilename"), seq);
       const tmp = this.#path(`temp-rewriteaof-bg-${Deno.pid}.aof`);
-      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      let f: Deno.FsFile;
+      try {
+        f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      } catch (e) {
+        snapshot.cancel();
+        throw e;
+      }
       let size = 0;
       try {
-        for await (const chunk of rdbSnapshot(server, { aofBase: true })) {
+        for await (const chunk of snapshot) {
           let off = 0;
           while (off < chunk.length) off += await f.write(chunk.subarray(off));
           size += chunk.length;

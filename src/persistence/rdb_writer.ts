@@ -321,7 +321,10 @@ type SnapshotSteps = Generator<Uint8Array | null, void, void>;
  * chunks, and `null` wherever ~4 ms of work were done (the async form yields to the
  * event loop there; SAVE ignores them). The final chunk is the CRC64.
  */
-function startSnapshot(server: Server, opts: SnapshotOptions): SnapshotSteps {
+function startSnapshot(
+  server: Server,
+  opts: SnapshotOptions,
+): { steps: SnapshotSteps; cancel: () => void } {
   const compress = server.config.bool("rdbcompression");
   const snap = new Snapshot(compress);
   const dbs = server.dbs.map((db) => {
@@ -393,7 +396,7 @@ function startSnapshot(server: Server, opts: SnapshotOptions): SnapshotSteps {
       unregister(server, snap);
     }
   }
-  return steps();
+  return { steps: steps(), cancel: () => unregister(server, snap) };
 }
 
 /**
@@ -406,8 +409,8 @@ function startSnapshot(server: Server, opts: SnapshotOptions): SnapshotSteps {
  * state). The iterable must be consumed to the end (or left early with `break` /
  * `return()`) so that copy-on-write stops.
  */
-export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): AsyncIterable<Uint8Array> {
-  const steps = startSnapshot(server, opts);
+export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSnapshot {
+  const { steps, cancel } = startSnapshot(server, opts);
   async function* generate(): AsyncGenerator<Uint8Array> {
     try {
       for (const step of steps) {
@@ -416,15 +419,22 @@ export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): AsyncIt
       }
     } finally {
       steps.return();
+      cancel();
     }
   }
-  return { [Symbol.asyncIterator]: generate };
+  return { [Symbol.asyncIterator]: generate, cancel };
+}
+
+/** A running snapshot: iterate it for the bytes, or cancel() it if it will not be read. */
+export interface RdbSnapshot extends AsyncIterable<Uint8Array> {
+  /** stops copy-on-write for a snapshot that will not be (fully) iterated */
+  cancel(): void;
 }
 
 /** The whole dataset as one RDB image, synchronously (SAVE, DEBUG RELOAD, tests). */
 export function rdbBytesSync(server: Server, opts: SnapshotOptions = {}): Uint8Array {
   const parts: Uint8Array[] = [];
-  for (const step of startSnapshot(server, opts)) if (step !== null) parts.push(step);
+  for (const step of startSnapshot(server, opts).steps) if (step !== null) parts.push(step);
   return concat(parts);
 }
 
@@ -456,10 +466,18 @@ export async function saveRdbFile(
   path: string,
   opts: SnapshotOptions = {},
 ): Promise<void> {
+  // the snapshot's point in time is now, before any await
+  const snapshot = rdbSnapshot(server, opts);
   const tmp = tempPath(path);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  let file: Deno.FsFile;
   try {
-    for await (const chunk of rdbSnapshot(server, opts)) {
+    file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  } catch (e) {
+    snapshot.cancel();
+    throw e;
+  }
+  try {
+    for await (const chunk of snapshot) {
       let off = 0;
       while (off < chunk.length) off += await file.write(chunk.subarray(off));
     }
@@ -478,7 +496,7 @@ export function saveRdbFileSync(server: Server, path: string, opts: SnapshotOpti
   const tmp = tempPath(path);
   const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
   try {
-    for (const step of startSnapshot(server, opts)) {
+    for (const step of startSnapshot(server, opts).steps) {
       if (step === null) continue;
       let off = 0;
       while (off < step.length) off += file.writeSync(step.subarray(off));
