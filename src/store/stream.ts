@@ -255,6 +255,24 @@ export class StreamValue implements TypedValue {
     return read === INVALID_ENTRIES_READ ? null : this.entriesAdded - read;
   }
 
+  /**
+   * MEMORY USAGE estimate in Redis's terms (objectComputeSize): the listpack bytes of up
+   * to `samples` nodes scaled to all nodes, radix tree nodes, and consumer group PELs.
+   */
+  memoryUsage(samples: number): number {
+    const chunks = this.entries.chunks;
+    let bytes = 16 + 88 + chunks.length * 2 * 24;
+    let sampled = 0;
+    let lp = 0;
+    for (; sampled < chunks.length && sampled < samples; sampled++) lp += chunks[sampled].bytes;
+    bytes += sampled === 0 ? 0 : chunks.length <= sampled ? lp : (lp / sampled) * chunks.length;
+    for (const g of this.groups.values()) {
+      bytes += 48 + g.pel.size * (24 + 40);
+      for (const cons of g.consumers.values()) bytes += 48 + cons.name.length + cons.pel.size * 40;
+    }
+    return Math.round(bytes);
+  }
+
   /** A deep copy (DEBUG, COPY, snapshots). */
   clone(): StreamValue {
     return StreamValue.fromModel(this.toModel());
