@@ -32,7 +32,20 @@ function backgroundWriter(port: number): { stop(): Promise<number> } {
     const w = await RespClient.connect(port);
     try {
       while (running) {
-        await w.pipeline(allTypesCommands(35, `during${batches++}:`));
+        const b = batches++;
+        // new keys, and changes to keys the snapshot may not have written yet
+        // (point-in-time snapshot: copy-on-write by key)
+        const j = (b * 7) % 2800;
+        await w.pipeline([
+          ...allTypesCommands(35, `during${b}:`),
+          ["APPEND", `str:${j}`, "+"],
+          ["LPUSH", `list:${j + 1}`, String(b)],
+          ["HSET", `hash:${j + 2}`, "f1", String(b)],
+          ["DEL", `set:${j + 3}`],
+          ["ZINCRBY", `zset:${j + 4}`, "1", "a"],
+          ["XADD", `stream:${j + 5}`, "*", "b", String(b)],
+          ["PERSIST", `ttl:${j + 6}`],
+        ]);
       }
     } finally {
       w.close();
