@@ -338,7 +338,6 @@ function sscan(c: Client, argv: string[]): void {
 const cat = ["set"];
 const k1: [number, number, number] = [1, 1, 1];
 const all: [number, number, number] = [1, -1, 1];
-const dstAll: [number, number, number] = [1, -1, 1];
 
 function sintercardKeys(argv: string[]): number[] {
   const n = Number(argv[1]);
@@ -381,7 +380,7 @@ export const commands: CommandSpec[] = [
     "write denyoom",
     (c, a) => sinterGeneric(c, a.slice(2), { dst: a[1], cardOnly: false, limit: 0 }),
     {
-      keys: dstAll,
+      keys: all,
       categories: cat,
     },
   ),
@@ -395,7 +394,7 @@ export const commands: CommandSpec[] = [
     -3,
     "write denyoom",
     (c, a) => sunionDiffGeneric(c, a.slice(2), a[1], "union"),
-    { keys: dstAll, categories: cat },
+    { keys: all, categories: cat },
   ),
   cmd("set", "sdiff", -2, "readonly", (c, a) => sunionDiffGeneric(c, a.slice(1), null, "diff"), {
     keys: all,
@@ -407,7 +406,7 @@ export const commands: CommandSpec[] = [
     -3,
     "write denyoom",
     (c, a) => sunionDiffGeneric(c, a.slice(2), a[1], "diff"),
-    { keys: dstAll, categories: cat },
+    { keys: all, categories: cat },
   ),
   cmd("set", "sscan", -3, "readonly", sscan, { keys: k1, categories: cat }),
 ];

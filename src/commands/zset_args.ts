@@ -122,7 +122,6 @@ export function replyNodes(c: Client, nodes: ZNode[], withScores: boolean): void
 
 /** Parsed SSCAN/ZSCAN/HSCAN options. */
 export interface ScanOptions {
-  cursor: number;
   count: number;
   /** null when every element matches */
   pattern: string | null;
@@ -161,7 +160,7 @@ export function parseScanOptions(c: Client, argv: string[], from: number): ScanO
       return null;
     }
   }
-  return { cursor: 0, count, pattern };
+  return { count, pattern };
 }
 
 /** Replies a SCAN page: [cursor, [items...]]. */
