@@ -101,8 +101,18 @@ function dispatchCommand(c: Client, argv: string[]): void {
   }
   const rejection = checkCommand(c, spec, argv);
   if (rejection !== null) {
-    c.error(rejection);
     server.stats.rejected(spec);
+    if (spec.name === "exec") {
+      // Redis's execCommandAbort: a refused EXEC discards the transaction
+      c.error(`EXECABORT Transaction discarded because of: ${rejection}`);
+      if (c.multi !== null) {
+        c.multi = null;
+        c.multiError = false;
+        server.unwatchAll(c);
+      }
+      return;
+    }
+    c.error(rejection);
     if (c.multi !== null) c.multiError = true;
     return;
   }

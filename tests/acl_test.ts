@@ -815,6 +815,23 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "an EXEC the user may not run aborts and discards the transaction, as Redis",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await sideBySide(async (same) => {
+      await same("SET", "a", "before");
+      await same("ACL", "SETUSER", "noexec", "on", "nopass", "+@all", "-exec", "~*");
+      await same("AUTH", "noexec", "x");
+      await same("MULTI");
+      await same("SET", "a", "1");
+      await same("EXEC");
+      await same("GET", "a");
+      await same("EXEC");
+    });
+  },
+});
+
 Deno.test("disabled default user: new connections need AUTH as another user", async () => {
   await withServer(async (admin, port) => {
     await admin.call("ACL", "SETUSER", "root", "on", ">r", "+@all", "~*", "&*");
