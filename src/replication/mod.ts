@@ -124,6 +124,12 @@ export class Replication implements LinkContext {
     }
   }
 
+  onPsyncRejected(): void {
+    if (this.failoverState === "failover-in-progress") {
+      this.abortFailover("Failover target rejected psync request");
+    }
+  }
+
   // ---- guards ----
 
   /** -NOREPLICAS and -READONLY (Redis's processCommand order). */

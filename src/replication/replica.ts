@@ -37,6 +37,8 @@ export interface LinkContext {
   psyncFailover: boolean;
   /** called when the link reaches the connected state (FAILOVER completion) */
   onConnected(): void;
+  /** called when the primary refused our PSYNC (a FAILOVER target saying no) */
+  onPsyncRejected(): void;
 }
 
 /** Redis's repl_state, by the names ROLE prints. */
@@ -361,6 +363,8 @@ export class MasterLink {
           `Master is currently unable to PSYNC but should be in the future: ${line}`,
         );
       } else this.#log("warning", `Unexpected reply to PSYNC from master: ${line}`);
+      // a FAILOVER hand-over is aborted by any refusal, even a temporary one (Redis)
+      this.ctx.onPsyncRejected();
       throw new LinkAborted("psync");
     }
   }
