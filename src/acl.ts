@@ -1,51 +1,25 @@
 /**
  * ACL users and rules (Redis: acl.c): users with passwords (stored as SHA-256 hex only),
- * selectors of commands, key and channel patterns, the permission check run before every
- * command, the descriptor strings of ACL LIST, and the ACL log.
+ * selectors of commands, key and channel patterns, and the descriptor strings of
+ * ACL LIST and GETUSER.
  */
 import { createHash } from "node:crypto";
-import type { Client } from "./client.ts";
-import { COMMANDS } from "./commands/mod.ts";
-import { aclCategories, cmd, commandKeys, type CommandSpec, fullName } from "./commands/table.ts";
-import { EXPLICIT_CATEGORIES, KEY_SPEC_FLAGS, REDIS_COMMAND_CATEGORIES } from "./acl_tables.ts";
+import type { CommandSpec } from "./commands/table.ts";
+import {
+  type AclCommand,
+  allCommands,
+  asciiLower,
+  CATEGORIES,
+  commandTree,
+  lookupAclCommand,
+} from "./acl_catalog.ts";
 import { splitArgs } from "./resp/parser.ts";
 import { globMatch } from "./store/glob.ts";
 
-/** Redis's ACL categories, in Redis's order (ACL CAT, descriptor generation). */
-export const CATEGORIES = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
-] as const;
-
-/** Results of a permission check (Redis's ACL_* codes: higher wins when reporting). */
-export const ACL_OK = 0;
-export const DENIED_CMD = 1;
-export const DENIED_KEY = 2;
-export const DENIED_AUTH = 3;
-export const DENIED_CHANNEL = 4;
-
-const KEY_READ = 1;
-const KEY_WRITE = 2;
-const KEY_ALL = 3;
+/** Key pattern permissions (%R~, %W~, ~). */
+export const KEY_READ = 1;
+export const KEY_WRITE = 2;
+export const KEY_ALL = 3;
 
 /** A rule that ACLSetUser refuses; the message is Redis's ACLSetUserStringError text. */
 export class AclRuleError extends Error {}
@@ -65,88 +39,6 @@ export const RULE_ERRORS = {
   duplicateUser: "Duplicate user found. A user can only be defined once in config files",
   firstArgOfSub: "Allowing first-arg of a subcommand is not supported",
 } as const;
-
-// ---- the command universe (commands and subcommands, with their categories) ----
-
-/** A command or subcommand as ACL rules see it. */
-interface AclCommand {
-  spec: CommandSpec;
-  name: string;
-  categories: Set<string>;
-  subs: AclCommand[];
-}
-
-let topCommands: AclCommand[] | null = null;
-let everyCommand: AclCommand[] = [];
-const byFullName = new Map<string, AclCommand>();
-const bySpec = new Map<CommandSpec, AclCommand>();
-
-function commandTree(): AclCommand[] {
-  if (topCommands !== null) return topCommands;
-  const make = (spec: CommandSpec): AclCommand => {
-    const name = fullName(spec);
-    const categories = new Set(aclCategories(spec));
-    for (const c of EXPLICIT_CATEGORIES.get(name) ?? []) categories.add(c);
-    const entry: AclCommand = { spec, name, categories, subs: [] };
-    byFullName.set(entry.name, entry);
-    bySpec.set(spec, entry);
-    everyCommand.push(entry);
-    if (spec.subcommands) {
-      for (const sub of spec.subcommands.values()) {
-        entry.subs.push(make(sub));
-      }
-    }
-    return entry;
-  };
-  everyCommand = [];
-  const top = [...COMMANDS.values()].map(make);
-  // Redis commands Redeno does not implement still exist for ACL rules, as in Redis
-  for (const [name, categories] of REDIS_COMMAND_CATEGORIES) {
-    if (byFullName.has(name)) continue;
-    const bar = name.indexOf("|");
-    const parent = bar < 0 ? undefined : byFullName.get(name.slice(0, bar));
-    if (bar >= 0 && parent === undefined) continue;
-    const spec = cmd("unknown", bar < 0 ? name : name.slice(bar + 1), 0, "", () => {});
-    if (parent !== undefined) spec.parent = parent.name;
-    const entry: AclCommand = { spec, name, categories: new Set(categories), subs: [] };
-    byFullName.set(name, entry);
-    bySpec.set(spec, entry);
-    everyCommand.push(entry);
-    if (parent !== undefined) parent.subs.push(entry);
-    else top.push(entry);
-  }
-  topCommands = top;
-  return topCommands;
-}
-
-function allCommands(): AclCommand[] {
-  commandTree();
-  return everyCommand;
-}
-
-/**
- * Looks a command up by ACL name like Redis's ACLLookupCommand: "get" or "config|get"
- * (one level of subcommands), case-insensitively.
- */
-export function lookupAclCommand(name: string): AclCommand | undefined {
-  commandTree();
-  const parts = name.split("|");
-  if (parts.length > 2) return undefined;
-  const base = byFullName.get(asciiLower(parts[0]));
-  if (base === undefined || base.spec.parent !== undefined || parts.length === 1) return base;
-  if (base.subs.length === 0) return undefined;
-  return byFullName.get(base.name + "|" + asciiLower(parts[1]));
-}
-
-/** Every command and subcommand name in a category (ACL CAT <category>). */
-export function commandsInCategory(category: string): string[] {
-  return allCommands().filter((c) => c.categories.has(category)).map((c) => c.name);
-}
-
-/** ASCII-only lowercasing, like C's tolower in strcasecmp. */
-export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-}
 
 /** SHA-256 hex of a binary-string password (Redis: ACLHashPassword). */
 export function hashPassword(password: string): string {
@@ -429,7 +321,8 @@ function patternString(k: KeyPattern): string {
   return prefix + k.pattern;
 }
 
-function channelAllowed(patterns: string[], channel: string, literal: boolean): boolean {
+/** Whether a channel matches one of the patterns (compared literally for PSUBSCRIBE). */
+export function channelAllowed(patterns: string[], channel: string, literal: boolean): boolean {
   for (const p of patterns) {
     if (literal ? p === channel : globMatch(p, channel)) return true;
   }
@@ -586,135 +479,4 @@ export function mergeSelectorArgs(args: string[]): string[] | { unmatched: numbe
     out.push(op);
   }
   return open !== -1 ? { unmatched: open } : out;
-}
-
-// ---- permission checks ----
-
-/** The outcome of a permission check: the result code and the argv index at fault. */
-export interface CheckResult {
-  result: number;
-  index: number;
-}
-
-/** The access flags ACL requires for the key at `pos` of argv (Redis's key spec flags). */
-function keyFlags(spec: CommandSpec, argv: string[], pos: number): number {
-  const name = fullName(spec);
-  if (name === "set") {
-    for (let i = 3; i < argv.length; i++) {
-      if (asciiLower(argv[i]) === "get") return KEY_READ | KEY_WRITE;
-    }
-    return KEY_WRITE;
-  }
-  if (name === "bitfield") {
-    for (let i = 2; i < argv.length; i++) {
-      const op = asciiLower(argv[i]);
-      if (op === "set" || op === "incrby") return KEY_READ | KEY_WRITE;
-    }
-    return KEY_READ;
-  }
-  const specs = KEY_SPEC_FLAGS.get(name);
-  if (specs === undefined) {
-    return spec.flags.includes("write")
-      ? KEY_WRITE
-      : spec.flags.includes("readonly")
-      ? KEY_READ
-      : 0;
-  }
-  let chosen = specs[0];
-  if (specs.length > 1) {
-    const prev = pos > 0 ? argv[pos - 1].toUpperCase() : "";
-    const byKeyword = specs.find((s) => s.keyword !== null && s.keyword === prev);
-    if (byKeyword) chosen = byKeyword;
-    else {
-      for (const s of specs) if (s.keyword === null && s.index <= pos) chosen = s;
-    }
-  }
-  return (chosen.read ? KEY_READ : 0) | (chosen.write ? KEY_WRITE : 0);
-}
-
-/** Key positions; malformed arguments mean no keys, as Redis's getkeys procs answer. */
-function keysOf(spec: CommandSpec, argv: string[]): number[] {
-  try {
-    return commandKeys(spec, argv);
-  } catch {
-    return [];
-  }
-}
-
-const CHANNEL_COMMANDS = new Set(["publish", "spublish", "subscribe", "ssubscribe", "psubscribe"]);
-
-function checkSelector(
-  sel: Selector,
-  spec: CommandSpec,
-  argv: string[],
-  keyCache: { keys: number[] | null },
-): CheckResult {
-  if (!sel.allCommands && !spec.flags.includes("no_auth") && !sel.allowed.has(spec)) {
-    const firstArgs = sel.firstArgs.get(spec);
-    const idx = spec.parent !== undefined ? 2 : 1;
-    if (
-      argv.length < 2 || firstArgs === undefined || argv[idx] === undefined ||
-      !firstArgs.some((a) => asciiLower(a) === asciiLower(argv[idx]))
-    ) return { result: DENIED_CMD, index: 0 };
-  }
-  if (!sel.allKeys && (spec.firstKey !== 0 || spec.getKeys !== undefined)) {
-    keyCache.keys ??= keysOf(spec, argv);
-    for (const pos of keyCache.keys) {
-      if (pos >= argv.length) continue;
-      if (!sel.checkKey(argv[pos], keyFlags(spec, argv, pos))) {
-        return { result: DENIED_KEY, index: pos };
-      }
-    }
-  }
-  if (!sel.allChannels && spec.parent === undefined && CHANNEL_COMMANDS.has(spec.name)) {
-    const literal = spec.name === "psubscribe";
-    const last = spec.name.endsWith("publish") ? 1 : argv.length - 1;
-    for (let j = 1; j <= last && j < argv.length; j++) {
-      if (!sel.checkChannel(argv[j], literal)) return { result: DENIED_CHANNEL, index: j };
-    }
-  }
-  return { result: ACL_OK, index: 0 };
-}
-
-/**
- * Checks whether `user` may run the command (Redis: ACLCheckAllUserCommandPerm): OK if
- * any selector allows it; otherwise the most relevant denial.
- */
-export function checkCommandPerm(user: User, spec: CommandSpec, argv: string[]): CheckResult {
-  if (user.unrestricted) return { result: ACL_OK, index: 0 };
-  let relevant = DENIED_CMD;
-  let lastIndex = 0;
-  const cache = { keys: null };
-  for (const sel of user.selectors) {
-    const r = checkSelector(sel, spec, argv, cache);
-    if (r.result === ACL_OK) return r;
-    if (r.result > relevant || (r.result === relevant && r.index > lastIndex)) {
-      relevant = r.result;
-      lastIndex = r.index;
-    }
-  }
-  return { result: relevant, index: lastIndex };
-}
-
-/** Whether the user may use `channel` (pub/sub); `literal` for PSUBSCRIBE patterns. */
-export function userCanUseChannel(user: User, channel: string, literal: boolean): boolean {
-  return user.selectors.some((s) => s.checkChannel(channel, literal));
-}
-
-/**
- * Whether a subscribed client of `original` would lose channels under `updated`'s rules
- * (Redis: ACLKillPubsubClientsIfNeeded): returns a predicate over clients, or null when
- * no client can be affected.
- */
-export function pubsubRevocation(updated: User, original: User): ((c: Client) => boolean) | null {
-  if (updated.selectors.some((s) => s.allChannels)) return null;
-  const upcoming = updated.selectors.flatMap((s) => s.channels);
-  const superset = original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)));
-  if (superset) return null;
-  return (c: Client) => {
-    for (const p of c.patterns) if (!channelAllowed(upcoming, p, true)) return true;
-    for (const ch of c.channels) if (!channelAllowed(upcoming, ch, false)) return true;
-    for (const ch of c.shardChannels) if (!channelAllowed(upcoming, ch, false)) return true;
-    return false;
-  };
 }

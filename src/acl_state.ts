@@ -9,20 +9,16 @@ import { type CommandSpec, fullName } from "./commands/table.ts";
 import { type Config, ConfigError, type Directive } from "./config.ts";
 import { clientInfoString } from "./commands/connection.ts";
 import { ERR } from "./errors.ts";
+import { AclRuleError, hasSpaces, mergeSelectorArgs, RULE_ERRORS, User } from "./acl.ts";
 import {
   ACL_OK,
-  AclRuleError,
   checkCommandPerm,
   DENIED_AUTH,
   DENIED_CHANNEL,
   DENIED_CMD,
   DENIED_KEY,
-  hasSpaces,
-  mergeSelectorArgs,
   pubsubRevocation,
-  RULE_ERRORS,
-  User,
-} from "./acl.ts";
+} from "./acl_check.ts";
 
 const LOG_GROUPING_MS = 60000;
 

@@ -4,21 +4,16 @@ import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { COMMANDS } from "./mod.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
+import { AclRuleError, hasSpaces, mergeSelectorArgs, type Selector } from "../acl.ts";
+import { asciiLower, CATEGORIES, commandsInCategory } from "../acl_catalog.ts";
 import {
   ACL_OK,
-  AclRuleError,
-  asciiLower,
-  CATEGORIES,
   checkCommandPerm,
-  commandsInCategory,
   DENIED_AUTH,
   DENIED_CHANNEL,
   DENIED_CMD,
   DENIED_KEY,
-  hasSpaces,
-  mergeSelectorArgs,
-  type Selector,
-} from "../acl.ts";
+} from "../acl_check.ts";
 import { aclOf } from "../acl_state.ts";
 
 function auth(c: Client, argv: string[]): void {
