@@ -15,6 +15,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { Backlog } from "../src/replication/backlog.ts";
+import { sha1Hex } from "../src/replication/digest.ts";
 import {
   allTypesCommands,
   info,
@@ -271,4 +272,12 @@ Deno.test("Backlog keeps the newest repl-backlog-size bytes addressed by replica
   b.resize(4);
   assert.equal(new TextDecoder().decode(b.readFrom(b.offset)), "89XY");
   assert.equal(b.offset + b.histlen, 124);
+});
+
+Deno.test("the digests' SHA-1 matches node:crypto for every input length across block boundaries", async () => {
+  const { createHash } = await import("node:crypto");
+  for (let len = 0; len < 300; len++) {
+    const data = crypto.getRandomValues(new Uint8Array(len));
+    assert.equal(sha1Hex(data), createHash("sha1").update(data).digest("hex"), `length ${len}`);
+  }
 });
