@@ -898,3 +898,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("redeno exits non-zero on a bad user line or on users in both aclfile and config", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-acl-" });
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  try {
+    const conf = `${dir}/redis.conf`;
+    await Deno.writeTextFile(`${dir}/users.acl`, "");
+    const run = async (lines: string[]) => {
+      await Deno.writeTextFile(conf, lines.join("\n") + "\n");
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", main, conf, "--port", "0", "--save", ""],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      return { code: out.code, text };
+    };
+    const bad = await run(["user alice on >pw bogus"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.text, /FATAL CONFIG FILE ERROR/);
+    assert.match(
+      bad.text,
+      /at line 1\n>>> 'user alice on >pw bogus'\nError in user declaration 'bogus': Syntax error/,
+    );
+    const both = await run([`aclfile ${dir}/users.acl`, "user alice on >pw"]);
+    assert.equal(both.code, 1);
+    assert.match(both.text, /please define either an ACL file or declare users directly/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
