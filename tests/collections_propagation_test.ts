@@ -86,9 +86,35 @@ Deno.test({
     const fed: string[][] = [["SELECT", "0"]];
     t.server.sinks.push({ feed: (_db, bytes) => void fed.push(...parseCommands(bytes)) });
     try {
-      for (const command of SCRIPT) {
+      for (const command of SCRIPT.slice(0, -1)) {
         await Promise.all([ours.call(...command), real.call(...command)]);
       }
+      // pops served to blocked clients propagate as ZPOPMIN/ZPOPMAX with their counts
+      const blockedOurs = await RespClient.connect(t.port);
+      const blockedReal = await RespClient.connect(r.port);
+      try {
+        const served: Array<[string, string[]]> = [
+          ["bz1", ["BZPOPMIN", "bz1", "0"]],
+          ["bz2", ["BZMPOP", "0", "1", "bz2", "MAX", "COUNT", "2"]],
+        ];
+        for (const [key, blocking] of served) {
+          await blockedOurs.write(RespClient.encode(blocking));
+          await blockedReal.write(RespClient.encode(blocking));
+          await waitFor(async () => {
+            const info = String(await real.call("INFO", "clients"));
+            return t.server.blocking.blockedCount === 1 && info.includes("blocked_clients:1");
+          }, { what: "blocked clients" });
+          await Promise.all([
+            ours.call("ZADD", key, "1", "a", "2", "b", "3", "c"),
+            real.call("ZADD", key, "1", "a", "2", "b", "3", "c"),
+          ]);
+          assert.deepEqual(await blockedOurs.read(), await blockedReal.read());
+        }
+      } finally {
+        blockedOurs.close();
+        blockedReal.close();
+      }
+      await Promise.all([ours.call("SET", "last", "done"), real.call("SET", "last", "done")]);
       const aofDir = `${r.dir}/appendonlydir`;
       const readAof = async () => {
         for await (const entry of Deno.readDir(aofDir)) {
