@@ -12,7 +12,7 @@ import {
   parseLongDouble,
 } from "../store/long_double.ts";
 
-const LONG_MAX = 9223372036854775807;
+const LONG_MAX_N = 9223372036854775807n;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -237,11 +237,11 @@ function hrandfield(c: Client, argv: string[]): void {
     if (h === undefined) return c.reply.nil();
     return c.reply.bulk(h.randomField());
   }
-  const l = parseInteger(argv[2]);
-  if (l === null) return c.error(ERR.notInteger);
-  if (l < -LONG_MAX) {
+  const big = parseBigInt64(argv[2]);
+  if (big === null) return c.error(ERR.notInteger);
+  if (big < -LONG_MAX_N) {
     return c.error(
-      `ERR value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`,
+      `ERR value is out of range, value must between ${-LONG_MAX_N} and ${LONG_MAX_N}`,
     );
   }
   let withValues = false;
@@ -250,8 +250,11 @@ function hrandfield(c: Client, argv: string[]): void {
   }
   if (argv.length === 4) {
     withValues = true;
-    if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return c.error("ERR value is out of range");
+    if (big < -LONG_MAX_N / 2n || big > LONG_MAX_N / 2n) {
+      return c.error("ERR value is out of range");
+    }
   }
+  const l = Number(big);
   const h = readHash(c, argv[1]);
   if (h === null) return;
   if (h === undefined || l === 0) return c.reply.array(0);
