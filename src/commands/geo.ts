@@ -21,7 +21,7 @@ import {
   standardGeohash,
 } from "../store/geohash.ts";
 import { zaddCommand } from "./zset_range.ts";
-import { longArg, parseDouble, zsetLimits } from "./zset_args.ts";
+import { COLL_ERR, longArg, parseDouble, zsetLimits } from "./zset_args.ts";
 
 /** A point found by a search. */
 interface GeoPoint {
@@ -260,7 +260,7 @@ function geoSearch(c: Client, argv: string[], srcIdx: number, flags: number): vo
   } else if (flags & RADIUS_MEMBER) {
     baseArgs = 5;
     const s = z!.score(argv[2]);
-    if (s === undefined) return c.error("ERR could not decode requested zset member");
+    if (s === undefined) return c.error(COLL_ERR.geoMember);
     shape.xy = decodeScore(s);
     if (!distance(3)) return;
   } else {
@@ -304,7 +304,7 @@ function geoSearch(c: Client, argv: string[], srcIdx: number, flags: number): vo
     } else if (arg === "frommember" && i + 1 < remaining && (flags & GEOSEARCH) && !fromLoc) {
       if (z !== undefined) {
         const s = z.score(argv[at + 1]);
-        if (s === undefined) return c.error("ERR could not decode requested zset member");
+        if (s === undefined) return c.error(COLL_ERR.geoMember);
         shape.xy = decodeScore(s);
       }
       fromMember = true;

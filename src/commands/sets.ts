@@ -7,7 +7,7 @@ import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { SetValue } from "../store/set.ts";
 import { globMatch } from "../store/glob.ts";
-import { longArg, parseCursor, parseScanOptions, replyScan } from "./zset_args.ts";
+import { COLL_ERR, longArg, parseCursor, parseScanOptions, replyScan } from "./zset_args.ts";
 
 /** The set at `key` for reading: undefined if missing, null after a WRONGTYPE reply. */
 export function readSet(c: Client, key: string): SetValue | undefined | null {
@@ -146,9 +146,9 @@ function spop(c: Client, argv: string[]): void {
 
 function spopWithCount(c: Client, argv: string[]): void {
   const key = argv[1];
-  const count = longArg(c, argv[2], "ERR value is out of range, must be positive");
+  const count = longArg(c, argv[2], COLL_ERR.notPositive);
   if (count === null) return;
-  if (count < 0) return c.error("ERR value is out of range, must be positive");
+  if (count < 0) return c.error(COLL_ERR.notPositive);
   const s = writeSet(c, key);
   if (s === null) return;
   if (s === undefined || count === 0) return replySet(c, []);
@@ -296,9 +296,9 @@ function sunionDiffGeneric(
 }
 
 function sintercard(c: Client, argv: string[]): void {
-  const numkeys = longArg(c, argv[1], "ERR numkeys should be greater than 0");
+  const numkeys = longArg(c, argv[1], COLL_ERR.numkeys);
   if (numkeys === null) return;
-  if (numkeys < 1) return c.error("ERR numkeys should be greater than 0");
+  if (numkeys < 1) return c.error(COLL_ERR.numkeys);
   if (numkeys > argv.length - 2) {
     return c.error("ERR Number of keys can't be greater than number of args");
   }
@@ -307,9 +307,9 @@ function sintercard(c: Client, argv: string[]): void {
     const more = argv.length - 1 - j;
     if (argv[j].toLowerCase() === "limit" && more > 0) {
       j++;
-      const l = longArg(c, argv[j], "ERR LIMIT can't be negative");
+      const l = longArg(c, argv[j], COLL_ERR.negativeLimit);
       if (l === null) return;
-      if (l < 0) return c.error("ERR LIMIT can't be negative");
+      if (l < 0) return c.error(COLL_ERR.negativeLimit);
       limit = l;
     } else return c.error(ERR.syntax);
   }

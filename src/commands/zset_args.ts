@@ -8,6 +8,17 @@ import { parseFloatArg, parseInteger } from "../resp/bytes.ts";
 import type { LexBound, LexRange, ScoreRange, ZNode, ZSetLimits } from "../store/zset.ts";
 import { ERR } from "../errors.ts";
 
+/** Error replies shared by the set, sorted set and geo commands (Redis's wording). */
+export const COLL_ERR = {
+  notPositive: "ERR value is out of range, must be positive",
+  numkeys: "ERR numkeys should be greater than 0",
+  negativeLimit: "ERR LIMIT can't be negative",
+  lexRange: "ERR min or max not valid string range item",
+  invalidCursor: "ERR invalid cursor",
+  countNotPositive: "ERR count should be greater than 0",
+  geoMember: "ERR could not decode requested zset member",
+} as const;
+
 /**
  * Redis's getDoubleFromObject: a full strtod parse without leading spaces; overflow
  * and underflow to zero are errors, as is NaN. Returns null when invalid.
@@ -130,7 +141,7 @@ export interface ScanOptions {
 /** Parses a SCAN cursor, replying "ERR invalid cursor" when bad. */
 export function parseCursor(c: Client, s: string): number | null {
   if (!/^\d{1,20}$/.test(s) || BigInt(s) > 18446744073709551615n) {
-    c.error("ERR invalid cursor");
+    c.error(COLL_ERR.invalidCursor);
     return null;
   }
   return Number(s);

@@ -7,7 +7,7 @@ import type { Client } from "../client.ts";
 import { ERR } from "../errors.ts";
 import { type ZNode, ZSetValue } from "../store/zset.ts";
 import { SetValue } from "../store/set.ts";
-import { doubleArg, longArg, replyNodes, zsetLimits } from "./zset_args.ts";
+import { COLL_ERR, doubleArg, longArg, replyNodes, zsetLimits } from "./zset_args.ts";
 
 /** A source of ZUNION/ZINTER/ZDIFF: a zset, a plain set (scores 1) or nothing. */
 interface OpSource {
@@ -94,9 +94,9 @@ export function zsetOp(
       withScores = true;
       j++;
     } else if (opts.cardOnly && remaining >= 2 && opt === "limit") {
-      const l = longArg(c, argv[j + 1], "ERR LIMIT can't be negative");
+      const l = longArg(c, argv[j + 1], COLL_ERR.negativeLimit);
       if (l === null) return;
-      if (l < 0) return c.error("ERR LIMIT can't be negative");
+      if (l < 0) return c.error(COLL_ERR.negativeLimit);
       limit = l;
       j += 2;
     } else {

@@ -16,6 +16,7 @@ import {
   ZSetValue,
 } from "../store/zset.ts";
 import {
+  COLL_ERR,
   longArg,
   parseDouble,
   parseLexRange,
@@ -182,7 +183,7 @@ export function zrangeGeneric(c: Client, argv: string[], o: ZRangeOptions): void
     if (score === null) return c.error(ERR.minMaxNotFloat);
   } else {
     lex = parseLexRange(argv[minIdx], argv[maxIdx]);
-    if (lex === null) return c.error("ERR min or max not valid string range item");
+    if (lex === null) return c.error(COLL_ERR.lexRange);
   }
 
   const v = c.db.get(key);

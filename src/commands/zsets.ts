@@ -11,6 +11,7 @@ import { globMatch } from "../store/glob.ts";
 import { parseTimeoutSeconds } from "../blocking.ts";
 import { formatDouble17g } from "../resp/bytes.ts";
 import {
+  COLL_ERR,
   longArg,
   parseCursor,
   parseLexRange,
@@ -93,7 +94,7 @@ function zcount(c: Client, argv: string[]): void {
 
 function zlexcount(c: Client, argv: string[]): void {
   const range = parseLexRange(argv[2], argv[3]);
-  if (range === null) return c.error("ERR min or max not valid string range item");
+  if (range === null) return c.error(COLL_ERR.lexRange);
   const z = readZset(c, argv[1]);
   if (z === null) return;
   c.reply.int(z === undefined ? 0 : z.countInLexRange(range));
@@ -143,7 +144,7 @@ function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "l
     if (score === null) return c.error(ERR.minMaxNotFloat);
   } else {
     lex = parseLexRange(argv[2], argv[3]);
-    if (lex === null) return c.error("ERR min or max not valid string range item");
+    if (lex === null) return c.error(COLL_ERR.lexRange);
   }
   const z = writeZset(c, key);
   if (z === null) return;
@@ -237,9 +238,9 @@ function zpopMinMax(c: Client, argv: string[], max: boolean): void {
   if (argv.length > 3) return c.error(ERR.syntax);
   let count = -1;
   if (argv.length === 3) {
-    const v = longArg(c, argv[2], "ERR value is out of range, must be positive");
+    const v = longArg(c, argv[2], COLL_ERR.notPositive);
     if (v === null) return;
-    if (v < 0) return c.error("ERR value is out of range, must be positive");
+    if (v < 0) return c.error(COLL_ERR.notPositive);
     count = v;
   }
   zpopGeneric(c, [argv[1]], max, {
@@ -285,10 +286,10 @@ function parseMpop(
   argv: string[],
   numkeysIdx: number,
 ): { keys: string[]; max: boolean; count: number } | null {
-  const numkeys = longArg(c, argv[numkeysIdx], "ERR numkeys should be greater than 0");
+  const numkeys = longArg(c, argv[numkeysIdx], COLL_ERR.numkeys);
   if (numkeys === null) return null;
   if (numkeys < 1 || numkeys > LONG_MAX) {
-    c.error("ERR numkeys should be greater than 0");
+    c.error(COLL_ERR.numkeys);
     return null;
   }
   const whereIdx = numkeysIdx + numkeys + 1;
@@ -306,10 +307,10 @@ function parseMpop(
     const more = argv.length - 1 - j;
     if (count === -1 && argv[j].toLowerCase() === "count" && more > 0) {
       j++;
-      const v = longArg(c, argv[j], "ERR count should be greater than 0");
+      const v = longArg(c, argv[j], COLL_ERR.countNotPositive);
       if (v === null) return null;
       if (v < 1) {
-        c.error("ERR count should be greater than 0");
+        c.error(COLL_ERR.countNotPositive);
         return null;
       }
       count = v;
