@@ -51,7 +51,7 @@ function isValidHash(h: string): boolean {
 
 /** True if `s` has whitespace or NUL (not allowed in user names and patterns). */
 export function hasSpaces(s: string): boolean {
-  return /[\s\0]/.test(s);
+  return /[ \t\n\v\f\r\0]/.test(s);
 }
 
 // ---- selectors ----

@@ -760,6 +760,17 @@ Deno.test("passwords are stored hashed: GETUSER shows SHA-256 hex only", async (
     assert.deepEqual(user[3], [hashPassword("plain"), "a".repeat(64)]);
     assert.equal(await admin.call("ACL", "SETUSER", "lea", `!${"a".repeat(64)}`, "<plain"), "OK");
     assert.deepEqual((await admin.call("ACL", "GETUSER", "lea") as Reply[])[3], []);
+    // binary passwords: the hash is over the raw bytes
+    const raw = "\x00\xff\x80 \xa0pw";
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      Uint8Array.from(raw, (ch) => ch.charCodeAt(0)),
+    );
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(await admin.call("ACL", "SETUSER", "bin", "on", ">" + raw, "+@all"), "OK");
+    assert.deepEqual((await admin.call("ACL", "GETUSER", "bin") as Reply[])[3], [hex]);
+    assert.equal(await admin.call("AUTH", "bin", raw), "OK");
+    assert.equal(await admin.call("ACL", "SETUSER", "us\xa0er", "on"), "OK");
   });
 });
 
