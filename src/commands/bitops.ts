@@ -41,7 +41,7 @@ function stringForBitWrite(
   c: Client,
   key: string,
   maxBit: number,
-): { entry: Entry; grown: boolean } | null {
+): { entry: Entry; bytes: Uint8Array; grown: boolean } | null {
   const byte = Math.floor(maxBit / 8);
   if (byte + 1 > MAX_STRING_LENGTH) {
     c.error(ERR.stringTooLong);
@@ -49,18 +49,18 @@ function stringForBitWrite(
   }
   const e = c.db.lookupWrite(key);
   if (e === undefined) {
-    const created = c.db.add(key, "\0".repeat(byte + 1));
+    const created = c.db.add(key, "");
     created.raw = true;
-    return { entry: created, grown: true };
+    return { entry: created, bytes: created.editBytes(byte + 1), grown: true };
   }
-  if (typeof e.value !== "string") {
+  if (!e.holdsString()) {
     c.error(ERR.wrongType);
     return null;
   }
-  const grown = e.value.length < byte + 1;
-  if (grown) e.value += "\0".repeat(byte + 1 - e.value.length);
+  const grown = e.stringLength < byte + 1;
   e.raw = true;
-  return { entry: e, grown };
+  // edited in place: the string is rebuilt only when something reads it
+  return { entry: e, bytes: e.editBytes(byte + 1), grown };
 }
 
 function setbit(c: Client, argv: string[]): void {
@@ -70,13 +70,12 @@ function setbit(c: Client, argv: string[]): void {
   if (bit !== "0" && bit !== "1") return c.error(ERR.bitValue);
   const target = stringForBitWrite(c, argv[1], offset);
   if (target === null) return;
-  const e = target.entry;
-  const s = e.value as string;
+  const bytes = target.bytes;
   const byte = offset >> 3;
   const mask = 1 << (7 - (offset & 7));
-  const old = s.charCodeAt(byte);
+  const old = bytes[byte];
   const next = bit === "1" ? old | mask : old & ~mask;
-  if (next !== old) e.value = s.slice(0, byte) + String.fromCharCode(next) + s.slice(byte + 1);
+  bytes[byte] = next;
   // an unchanged bit in a string that did not grow is not a change (not propagated)
   if (target.grown || next !== old) c.modified(argv[1], "$", "setbit");
   c.reply.int(old & mask ? 1 : 0);
@@ -85,12 +84,10 @@ function setbit(c: Client, argv: string[]): void {
 function getbit(c: Client, argv: string[]): void {
   const offset = bitOffsetArg(c, argv[2]);
   if (offset === null) return;
-  const s = readString(c, argv[1]);
-  if (s === undefined) return;
-  if (s === null) return c.reply.int(0);
-  const byte = offset >> 3;
-  if (byte >= s.length) return c.reply.int(0);
-  c.reply.int((s.charCodeAt(byte) >> (7 - (offset & 7))) & 1);
+  const e = c.db.lookupRead(argv[1]);
+  if (e === undefined) return c.reply.int(0);
+  if (!e.holdsString()) return c.error(ERR.wrongType);
+  c.reply.int((e.byteAt(offset >> 3) >> (7 - (offset & 7))) & 1);
 }
 
 /** Parses a long long argument or replies the error. */
@@ -278,32 +275,24 @@ interface BitfieldOp {
   overflow: number;
 }
 
-/** Reads `bits` bits at bit `offset` (MSB first), zero beyond the string end. */
-function readBits(s: string, offset: number, bits: number): bigint {
+/** Reads `bits` bits at bit `offset` (MSB first) through `byteAt` (0 past the end). */
+function readBits(byteAt: (i: number) => number, offset: number, bits: number): bigint {
   let v = 0n;
   for (let i = 0; i < bits; i++) {
     const bit = offset + i;
-    const byte = bit >> 3;
-    const b = byte < s.length ? (s.charCodeAt(byte) >> (7 - (bit & 7))) & 1 : 0;
-    v = (v << 1n) | BigInt(b);
+    v = (v << 1n) | BigInt((byteAt(bit >> 3) >> (7 - (bit & 7))) & 1);
   }
   return v;
 }
 
-/** Writes the low `bits` bits of `value` at bit `offset` (the string is long enough). */
-function writeBits(s: string, offset: number, bits: number, value: bigint): string {
-  const first = offset >> 3;
-  const last = (offset + bits - 1) >> 3;
-  const bytes: number[] = [];
-  for (let i = first; i <= last; i++) bytes.push(s.charCodeAt(i));
+/** Writes the low `bits` bits of `value` at bit `offset` (`bytes` is long enough). */
+function writeBits(bytes: Uint8Array, offset: number, bits: number, value: bigint): void {
   for (let i = 0; i < bits; i++) {
     const bit = offset + i;
-    const on = (value >> BigInt(bits - 1 - i)) & 1n;
-    const idx = (bit >> 3) - first;
     const mask = 1 << (7 - (bit & 7));
-    bytes[idx] = on ? bytes[idx] | mask : bytes[idx] & ~mask;
+    if ((value >> BigInt(bits - 1 - i)) & 1n) bytes[bit >> 3] |= mask;
+    else bytes[bit >> 3] &= ~mask;
   }
-  return s.slice(0, first) + String.fromCharCode(...bytes) + s.slice(last + 1);
 }
 
 /**
@@ -362,33 +351,30 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     ops.push({ op, signed, bits: width, offset, value, overflow });
     j += op === "get" ? 2 : 3;
   }
-  let e: Entry | null = null;
+  let byteAt: (i: number) => number;
+  let bytes: Uint8Array | null = null;
   let grown = false;
-  let readValue = "";
   if (readonly) {
-    const v = readString(c, argv[1]);
-    if (v === undefined) return;
-    readValue = v ?? "";
+    const e = c.db.lookupRead(argv[1]);
+    if (e !== undefined && !e.holdsString()) return c.error(ERR.wrongType);
+    byteAt = e === undefined ? () => 0 : (i) => e.byteAt(i);
   } else {
     if (readonlyCommand) return c.error("ERR BITFIELD_RO only supports the GET subcommand");
     const target = stringForBitWrite(c, argv[1], highestWriteBit);
     if (target === null) return;
-    e = target.entry;
+    const b = bytes = target.bytes;
     grown = target.grown;
+    byteAt = (i) => i < b.length ? b[i] : 0;
   }
   c.reply.array(ops.length);
   let changes = 0;
   for (const op of ops) {
+    const raw = readBits(byteAt, op.offset, op.bits);
+    const old = op.signed ? BigInt.asIntN(op.bits, raw) : raw;
     if (op.op === "get") {
-      const s = e !== null ? e.value as string : readValue;
-      const raw = readBits(s, op.offset, op.bits);
-      c.reply.int(op.signed ? BigInt.asIntN(op.bits, raw) : raw);
+      c.reply.int(old);
       continue;
     }
-    const entry = e as Entry;
-    const s = entry.value as string;
-    const oldRaw = readBits(s, op.offset, op.bits);
-    const old = op.signed ? BigInt.asIntN(op.bits, oldRaw) : oldRaw;
     let exact: bigint;
     if (op.op === "incrby") exact = old + op.value;
     else exact = op.signed ? op.value : BigInt.asUintN(64, op.value);
@@ -397,7 +383,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
       c.reply.nil();
       continue;
     }
-    entry.value = writeBits(s, op.offset, op.bits, stored);
+    writeBits(bytes!, op.offset, op.bits, stored);
     if (grown || stored !== old) changes++;
     c.reply.int(op.op === "incrby" ? stored : old);
   }

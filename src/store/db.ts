@@ -7,6 +7,8 @@
  * it if needed and lets a running snapshot save the old version (copy-on-write).
  */
 
+import { bytesToBinary, writeBinary } from "../resp/bytes.ts";
+
 /** A non-string value type (list, hash, set, zset, stream). */
 export interface TypedValue {
   /** The name TYPE prints. */
@@ -20,7 +22,16 @@ export type Value = string | TypedValue;
 
 /** One key's slot in the keyspace. */
 export class Entry {
-  value: Value;
+  #value: Value;
+  /**
+   * A mutable byte image of a string value that bit commands edit in place; the string
+   * is rebuilt from it on the next read, so SETBIT on a big bitmap costs O(1) instead
+   * of copying the whole (immutable) JS string.
+   */
+  #bytes: Uint8Array | null = null;
+  #length = 0;
+  /** the bytes changed since #value was last built */
+  #stale = false;
   /** absolute unix ms, 0 = no expiry */
   expireAt = 0;
   /** position in Db.#keys (for RANDOMKEY and SCAN) */
@@ -39,8 +50,65 @@ export class Entry {
   /** set when a numeric string is stored unencoded (INCRBYFLOAT results: "embstr") */
   noInt = false;
   constructor(value: Value, now: number) {
-    this.value = value;
+    this.#value = value;
     this.lru = now;
+  }
+
+  /** The stored value (a string edited through editBytes() is rebuilt first). */
+  get value(): Value {
+    if (this.#stale) {
+      this.#value = bytesToBinary(this.#bytes!, 0, this.#length);
+      this.#stale = false;
+    }
+    return this.#value;
+  }
+
+  set value(v: Value) {
+    this.#value = v;
+    this.#bytes = null;
+    this.#stale = false;
+  }
+
+  /** True when the value is a string (without rebuilding an edited one). */
+  holdsString(): boolean {
+    return typeof this.#value === "string";
+  }
+
+  /** Length in bytes of a string value (without rebuilding an edited one). */
+  get stringLength(): number {
+    return this.#stale ? this.#length : (this.#value as string).length;
+  }
+
+  /** Byte `i` of a string value, 0 past its end (without rebuilding an edited one). */
+  byteAt(i: number): number {
+    if (this.#stale) return i < this.#length ? this.#bytes![i] : 0;
+    const s = this.#value as string;
+    return i < s.length ? s.charCodeAt(i) : 0;
+  }
+
+  /**
+   * The bytes of a string value for editing in place, zero-padded to at least
+   * `minLength` bytes. The caller must write only inside the returned view; the
+   * string value is rebuilt from it when next read.
+   */
+  editBytes(minLength: number): Uint8Array {
+    if (this.#bytes === null) {
+      const s = this.#value as string;
+      const length = Math.max(minLength, s.length);
+      this.#bytes = new Uint8Array(length + (length >> 3) + 16);
+      writeBinary(this.#bytes, 0, s);
+      this.#length = s.length;
+    }
+    if (minLength > this.#length) {
+      if (minLength > this.#bytes.length) {
+        const grown = new Uint8Array(Math.max(minLength, this.#bytes.length * 2));
+        grown.set(this.#bytes.subarray(0, this.#length));
+        this.#bytes = grown;
+      }
+      this.#length = minLength;
+    }
+    this.#stale = true;
+    return this.#bytes.subarray(0, this.#length);
   }
 }
 
@@ -159,7 +227,7 @@ export class Db {
   set(key: string, value: Value, keepTtl = false): Entry {
     const e = this.lookupWrite(key);
     if (e !== undefined) {
-      if (isStream(e.value)) this.host.keyReady(this, key);
+      if (!e.holdsString() && isStream(e.value)) this.host.keyReady(this, key);
       e.value = value;
       e.raw = false;
       e.noInt = false;
@@ -202,7 +270,7 @@ export class Db {
     }
     this.dict.delete(key);
     // clients blocked in XREADGROUP on a deleted stream are woken to get an error
-    if (isStream(e.value)) this.host.keyReady(this, key);
+    if (!e.holdsString() && isStream(e.value)) this.host.keyReady(this, key);
   }
 
   /** Removes a key whose value the caller already checked (e.g. an emptied list). */
