@@ -46,6 +46,7 @@ export const FAMILY_TESTS: Record<string, BenchTest[]> = {
     { name: "LPOP", test: "lpop" },
     { name: "RPOP", test: "rpop" },
     { name: "LRANGE_100", test: "lrange_100" },
+    { name: "LRANGE_600", test: "lrange_600" },
   ],
   hashes: [{ name: "HSET", test: "hset" }],
   sets: [{ name: "SADD", test: "sadd" }, { name: "SPOP", test: "spop" }],
