@@ -3,7 +3,7 @@ import type { Client } from "../client.ts";
 import type { Entry } from "../store/db.ts";
 import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
-import { parseInteger } from "../resp/bytes.ts";
+import { parseInteger, writeBinary } from "../resp/bytes.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../store/long_double.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -372,15 +372,14 @@ function setrange(c: Client, argv: string[]): void {
     c.modified(key, "$", "setrange");
     return c.reply.int(offset + value.length);
   }
-  if (typeof e.value !== "string") return c.error(ERR.wrongType);
-  const old = e.value;
-  if (value.length === 0) return c.reply.int(old.length);
+  if (!e.holdsString()) return c.error(ERR.wrongType);
+  if (value.length === 0) return c.reply.int(e.stringLength);
   if (!checkStringLength(c, offset + value.length)) return;
-  const padded = old.length < offset ? old + "\0".repeat(offset - old.length) : old;
-  e.value = padded.slice(0, offset) + value + padded.slice(offset + value.length);
+  // edited in place like a bitmap: repeated SETRANGEs do not copy the whole string
+  writeBinary(e.editBytes(offset + value.length), offset, value);
   e.raw = true;
   c.modified(key, "$", "setrange");
-  c.reply.int(e.value.length);
+  c.reply.int(e.stringLength);
 }
 
 // ---- counters ----
