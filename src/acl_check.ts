@@ -31,13 +31,7 @@ function keyFlags(spec: CommandSpec, argv: string[], pos: number): number {
     }
     return KEY_WRITE;
   }
-  if (name === "bitfield") {
-    for (let i = 2; i < argv.length; i++) {
-      const op = asciiLower(argv[i]);
-      if (op === "set" || op === "incrby") return KEY_READ | KEY_WRITE;
-    }
-    return KEY_READ;
-  }
+  if (name === "bitfield") return bitfieldKeyFlags(argv);
   const specs = KEY_SPEC_FLAGS.get(name);
   if (specs === undefined) {
     return spec.flags.includes("write")
@@ -58,8 +52,57 @@ function keyFlags(spec: CommandSpec, argv: string[], pos: number): number {
   return (chosen.read ? KEY_READ : 0) | (chosen.write ? KEY_WRITE : 0);
 }
 
-/** Key positions; malformed arguments mean no keys, as Redis's getkeys procs answer. */
+/** BITFIELD reads only when every operation is a GET (Redis: bitfieldGetKeys). */
+function bitfieldKeyFlags(argv: string[]): number {
+  for (let i = 2; i < argv.length; i++) {
+    const remaining = argv.length - i - 1;
+    const op = asciiLower(argv[i]);
+    if (op === "get" && remaining >= 2) i += 2;
+    else if (op === "overflow" && remaining >= 1) i += 1;
+    else return KEY_READ | KEY_WRITE;
+  }
+  return KEY_READ;
+}
+
+/** Commands whose "keys" are shard channels (NOT_KEY key specs): no key check. */
+const NOT_KEY_COMMANDS = new Set(["spublish", "ssubscribe", "sunsubscribe"]);
+
+/** Where the number of keys is, for commands whose key specs count keys (keynum). */
+const NUMKEYS_INDEX: Record<string, number> = {
+  zunionstore: 2,
+  zinterstore: 2,
+  zdiffstore: 2,
+  zunion: 1,
+  zinter: 1,
+  zdiff: 1,
+  zintercard: 1,
+  sintercard: 1,
+  lmpop: 1,
+  zmpop: 1,
+  blmpop: 2,
+  bzmpop: 2,
+  eval: 2,
+  evalsha: 2,
+  eval_ro: 2,
+  evalsha_ro: 2,
+  fcall: 2,
+  fcall_ro: 2,
+};
+
+/**
+ * Key positions as Redis's ACL sees them: a command whose key specs do not fit the
+ * arguments (a bad key count, PFMERGE without sources) has no keys, the command then
+ * failing on its own syntax error (Redis: getKeysFromCommandWithSpecs).
+ */
 function keysOf(spec: CommandSpec, argv: string[]): number[] {
+  const name = fullName(spec);
+  if (NOT_KEY_COMMANDS.has(name)) return [];
+  const numkeysIndex = NUMKEYS_INDEX[name];
+  if (numkeysIndex !== undefined) {
+    const n = /^-?\d+$/.test(argv[numkeysIndex] ?? "") ? Number(argv[numkeysIndex]) : 0;
+    if (n < 1 || n > argv.length - numkeysIndex - 1) return [];
+  }
+  if (name === "pfmerge" && argv.length < 3) return [];
   try {
     return commandKeys(spec, argv);
   } catch {
