@@ -326,9 +326,10 @@ function append(c: Client, argv: string[]): void {
 }
 
 function strlen(c: Client, argv: string[]): void {
-  const v = readString(c, argv[1]);
-  if (v === undefined) return;
-  c.reply.int(v === null ? 0 : v.length);
+  const e = c.db.lookupRead(argv[1]);
+  if (e === undefined) return c.reply.int(0);
+  if (!e.holdsString()) return c.error(ERR.wrongType);
+  c.reply.int(e.stringLength);
 }
 
 /** Parses a C long argument (int64 here), or replies with the error. */
