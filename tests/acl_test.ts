@@ -334,6 +334,44 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "ACL DRYRUN matches Redis for the keys of every keyed command and %R/%W user",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    // every command with keys, with 0-3 extra arguments drawn from names the users'
+    // patterns tell apart: key positions and read/write access must agree with Redis
+    const pool = ["r1", "w1", "a1", "r2", "w2", "x1", "1", "0", "r3"];
+    const lines: string[][] = [];
+    for (const [name, spec] of COMMANDS) {
+      const specs = spec.subcommands
+        ? [...spec.subcommands.values()].map((s) => ({ prefix: [name, s.name], s }))
+        : [{ prefix: [name], s: spec }];
+      for (const { prefix, s } of specs) {
+        if (s.firstKey === 0 && s.getKeys === undefined) continue;
+        const min = Math.abs(s.arity);
+        for (let len = min; len <= min + 3; len++) {
+          if (s.arity > 0 && len !== s.arity) continue;
+          const argv = [...prefix];
+          for (let i = 0; argv.length < len; i++) argv.push(pool[(i + len) % pool.length]);
+          lines.push(argv);
+        }
+      }
+    }
+    const users = [["%R~r*", "%W~w*"], ["%R~*"], ["%W~*"], ["~a*", "%R~r*", "%W~w*"], [
+      "resetkeys",
+    ]];
+    await sideBySide(async (same, ours, real) => {
+      for (let u = 0; u < users.length; u++) {
+        await same("ACL", "SETUSER", `k${u}`, "on", "nopass", "+@all", "&*", ...users[u]);
+        const probes = lines.map((l) => ["ACL", "DRYRUN", `k${u}`, ...l]);
+        const [a, b] = await Promise.all([ours.pipeline(probes), real.pipeline(probes)]);
+        const diff = probes.filter((_, i) => JSON.stringify(a[i]) !== JSON.stringify(b[i]));
+        assert.deepEqual(diff.map((p) => p.join(" ")), [], `user k${u} ${users[u].join(" ")}`);
+      }
+    });
+  },
+});
+
 Deno.test("a restricted user is refused commands, keys and subcommands with NOPERM", async () => {
   await withServer(async (admin, port) => {
     assert.equal(
