@@ -310,3 +310,27 @@ Deno.test("MONITOR shows queued commands before EXEC, as they run", async () => 
     }
   });
 });
+
+Deno.test("EXEC of queued writes after the server became a replica aborts with READONLY", async () => {
+  await withRedeno(async (r, t) => {
+    const admin = await RespClient.connect(t.port);
+    try {
+      await r.call("MULTI");
+      await r.call("SET", "x", "1");
+      assertEquals(await admin.call("REPLICAOF", "127.0.0.1", "1"), "OK");
+      assertEquals(
+        await r.call("EXEC"),
+        err(
+          "EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.",
+        ),
+      );
+      // a read-only transaction still runs on the replica
+      await r.call("MULTI");
+      await r.call("GET", "x");
+      assertEquals(await r.call("EXEC"), [null]);
+      assertEquals(await admin.call("REPLICAOF", "NO", "ONE"), "OK");
+    } finally {
+      admin.close();
+    }
+  });
+});

@@ -177,11 +177,10 @@ function randomkey(c: Client): void {
     if (key === undefined) return c.reply.nil();
     const e = db.dict.get(key)!;
     if (isExpired(db, e)) {
+      // a replica cannot remove expired keys: when every key may be expired, give up
+      // after some tries and return one anyway (as Redis does)
       if (allVolatile && db.host.isReplica && --tries === 0) return c.reply.bulk(key);
-      if (!db.host.isReplica) {
-        db.lookupWrite(key);
-        continue;
-      }
+      if (!db.host.isReplica) db.lookupWrite(key);
       continue;
     }
     return c.reply.bulk(key);
