@@ -341,3 +341,24 @@ Deno.test("BGREWRITEAOF is scheduled while a BGSAVE runs and refused while a rew
     await ours.stop();
   }
 });
+
+Deno.test("an old single-file AOF (Redis < 7) is loaded and upgraded to a manifest", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-aof-old-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/appendonly.aof`,
+      "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nstyle\r\n",
+    );
+    const ours = await startRedeno(["--dir", dir, "--appendonly", "yes"]);
+    const c = await RespClient.connect(ours.port);
+    strictEqual(await c.call("GET", "old"), "style");
+    c.close();
+    await ours.stop();
+    deepStrictEqual(
+      manifestOf(dir),
+      "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

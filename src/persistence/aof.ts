@@ -311,6 +311,9 @@ export class AofState implements PropagationSink {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
+    if (text === null && this.#upgradeSingleFile()) {
+      text = formatManifest(this.manifest);
+    }
     if (text === null) {
       this.server.log("notice", "Creating AOF base file on server start");
       this.manifest = emptyManifest();
@@ -333,6 +336,28 @@ export class AofState implements PropagationSink {
       this.#switchFile(Deno.openSync(this.#path(last.name), { write: true, append: true }));
     }
     this.#enable();
+  }
+
+  /**
+   * Redis < 7 kept one `<dir>/<appendfilename>` file: as Redis 7 does, it becomes the
+   * base of a new manifest (moved into the AOF directory). True if one was found.
+   */
+  #upgradeSingleFile(): boolean {
+    const name = this.#cfg.get("appendfilename");
+    const dir = this.#cfg.get("dir");
+    const old = dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+    try {
+      Deno.statSync(old);
+    } catch {
+      return false;
+    }
+    this.server.log("notice", `Upgrading the old-style AOF ${name} to the multi-part format`);
+    Deno.renameSync(old, this.#path(name));
+    this.manifest = emptyManifest();
+    this.manifest.base = { name, seq: 1, type: "b" };
+    this.manifest.baseSeq = 1;
+    this.#persistManifest();
+    return true;
   }
 
   #replayAll(): void {
