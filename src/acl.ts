@@ -19,7 +19,7 @@ import { globMatch } from "./store/glob.ts";
 /** Key pattern permissions (%R~, %W~, ~). */
 export const KEY_READ = 1;
 export const KEY_WRITE = 2;
-export const KEY_ALL = 3;
+const KEY_ALL = 3;
 
 /** A rule that ACLSetUser refuses; the message is Redis's ACLSetUserStringError text. */
 export class AclRuleError extends Error {}

@@ -54,11 +54,6 @@ export class Acl {
     return this.server.config.get("acl-pubsub-default") === "allchannels";
   }
 
-  /** The user a client runs as (the default user when its user vanished). */
-  userOf(c: Client): User {
-    return this.users.get(c.user) ?? this.defaultUser;
-  }
-
   /** Sorted user names (Redis keeps users in a radix tree). */
   sortedUsers(): User[] {
     return [...this.users.keys()].sort().map((n) => this.users.get(n)!);
@@ -295,7 +290,7 @@ function closeClient(c: Client, current: Client | null): void {
 }
 
 /** Redis 7.0's NOPERM error for a denied command. */
-export function noPermMessage(result: number, spec: CommandSpec): string {
+function noPermMessage(result: number, spec: CommandSpec): string {
   if (result === DENIED_KEY) {
     return "NOPERM this user has no permissions to access one of the keys used as arguments";
   }
@@ -306,7 +301,7 @@ export function noPermMessage(result: number, spec: CommandSpec): string {
 }
 
 /** Redis 7.0's error for a queued command the ACL no longer allows at EXEC time. */
-export function execNoPermMessage(result: number): string {
+function execNoPermMessage(result: number): string {
   const reason = result === DENIED_KEY
     ? "no permission to touch the specified keys"
     : result === DENIED_CHANNEL
