@@ -27,6 +27,11 @@ async function checkRdb(path: string): Promise<string> {
   return text;
 }
 
+/** Waits until a server answers without LOADING (real Redis listens while loading). */
+async function waitLoaded(port: number): Promise<void> {
+  await waitFor(async () => !String(await call(port, "PING")).startsWith("LOADING"));
+}
+
 async function call(port: number, ...args: Array<string | number>) {
   const c = await RespClient.connect(port);
   try {
@@ -87,6 +92,7 @@ Deno.test({
     ok(report.includes("RDB looks OK"), report);
     const redis = await startRealRedis([], dir);
     try {
+      await waitLoaded(redis.port);
       deepStrictEqual(await fingerprint(redis.port), expected);
     } finally {
       await redis.stop();
@@ -254,6 +260,7 @@ Deno.test({
     ok(check.success, new TextDecoder().decode(check.stdout));
     const redis = await startRealRedis(["--appendonly", "yes"], copy);
     try {
+      await waitLoaded(redis.port);
       deepStrictEqual(await fingerprint(redis.port), expected);
     } finally {
       await redis.stop();
