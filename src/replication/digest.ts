@@ -116,11 +116,13 @@ function toScratch(s: string): number {
 }
 
 function mixString(digest: Uint8Array, s: string): void {
-  mixDigest(digest, scratch, toScratch(s));
+  const len = toScratch(s); // may replace scratch: read it after
+  mixDigest(digest, scratch, len);
 }
 
 function xorString(digest: Uint8Array, s: string): void {
-  xorDigest(digest, scratch, toScratch(s));
+  const len = toScratch(s);
+  xorDigest(digest, scratch, len);
 }
 
 function uint32be(n: number): Uint8Array {

@@ -9,6 +9,7 @@ import type { PropagationSink, Server } from "../server.ts";
 import { randomHex } from "../server.ts";
 import { encodeCommand } from "../resp/writer.ts";
 import { Backlog } from "./backlog.ts";
+import { FullSyncs } from "./full_sync.ts";
 
 /** Redis's replica states as INFO prints them (SLAVE_STATE_*). */
 export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk" | "online";
@@ -43,56 +44,10 @@ export type SnapshotFn = (
   opts: { replid: string; offset: number; replStreamDb: number },
 ) => AsyncIterable<Uint8Array>;
 
-/** One snapshot being prepared for (and sent to) a group of replicas. */
-class SyncJob {
-  readonly diskless: boolean;
-  readonly replicas = new Set<Client>();
-  started = false;
-  /** the snapshot has been produced entirely */
-  produced = false;
-  /** replication offset the snapshot corresponds to */
-  offset = 0;
-  /** the stream fed since the snapshot started, for replicas not yet online */
-  pending: Uint8Array[] = [];
-  pendingBytes = 0;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(diskless: boolean) {
-    this.diskless = diskless;
-  }
-}
-
 const ZERO_REPLID = "0000000000000000000000000000000000000000";
 const PING = encodeCommand(["PING"]);
 const GETACK = encodeCommand(["REPLCONF", "GETACK", "*"]);
 const NEWLINE = new Uint8Array([10]);
-
-/** bytes per write while sending a disk-framed snapshot */
-const SEND_CHUNK = 1 << 20;
-
-/**
- * Lets pending I/O run. Awaiting a socket write that completes at once, or
- * setImmediate, does not: Deno resolves both without polling the sockets, so a long
- * snapshot would starve every client.
- */
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** when I/O last had a chance to run during a snapshot transfer */
-let lastIoTurn = 0;
-/** longest a transfer keeps the event loop before letting I/O run (ms) */
-const IO_TURN_MS = 8;
-
-/**
- * Yields to I/O when the transfer held the event loop for IO_TURN_MS: often enough
- * that clients are not starved, rarely enough that chained timers (clamped to a few
- * ms each) do not slow the transfer down.
- */
-async function letIoRun(): Promise<void> {
-  if (performance.now() - lastIoTurn < IO_TURN_MS) return;
-  await macrotask();
-  lastIoTurn = performance.now();
-}
 
 /** A client blocked in WAIT. */
 interface Waiter {
@@ -121,7 +76,7 @@ export class Primary implements PropagationSink {
   /** whether a replica may sync now (a relay needs its own link up) */
   canServeSync: () => boolean = () => true;
   #info = new WeakMap<Client, ReplicaInfo>();
-  #jobs: SyncJob[] = [];
+  #fullSyncs = new FullSyncs(this);
   #noReplicasSince = Date.now();
   #waiters: Waiter[] = [];
   #ackRequested = false;
@@ -276,14 +231,7 @@ export class Primary implements PropagationSink {
     }
     this.backlog!.append(bytes);
     this.server.replOffset += bytes.length;
-    for (const job of this.#jobs) {
-      if (!job.started || job.replicas.size === 0) continue;
-      job.pending.push(bytes.slice());
-      job.pendingBytes += bytes.length;
-      if (this.#obufLimits.hard > 0 && job.pendingBytes > this.#obufLimits.hard) {
-        for (const c of job.replicas) this.#dropForObuf(c);
-      }
-    }
+    this.#fullSyncs.feed(bytes, this.#obufLimits.hard);
     for (const c of this.replicas) {
       const info = this.#info.get(c)!;
       if (info.state !== "online" || info.waitAck) continue;
@@ -309,15 +257,16 @@ export class Primary implements PropagationSink {
   #checkObuf(c: Client, info: ReplicaInfo): void {
     const { hard, soft, softSeconds } = this.#obufLimits;
     const used = c.pendingOutput;
-    if (hard > 0 && used > hard) return this.#dropForObuf(c);
+    if (hard > 0 && used > hard) return this.dropForObuf(c);
     if (soft > 0 && used > soft) {
       const now = Date.now();
       if (info.softLimitSince === 0) info.softLimitSince = now;
-      else if (now - info.softLimitSince > softSeconds * 1000) this.#dropForObuf(c);
+      else if (now - info.softLimitSince > softSeconds * 1000) this.dropForObuf(c);
     } else info.softLimitSince = 0;
   }
 
-  #dropForObuf(c: Client): void {
+  /** Closes a replica whose output buffer passed its limit (logged like Redis). */
+  dropForObuf(c: Client): void {
     if (c.closed) return;
     this.server.log(
       "warning",
@@ -336,8 +285,7 @@ export class Primary implements PropagationSink {
     info.ackTime = Date.now();
     if (info.waitAck) {
       info.waitAck = false;
-      const job = this.#jobOf(c);
-      if (job !== undefined) this.#putOnline(c, job);
+      this.#fullSyncs.firstAck(c);
     }
     if (this.#waiters.length > 0) this.#serveWaiters();
   }
@@ -380,7 +328,7 @@ export class Primary implements PropagationSink {
         `Replication backlog created, my new replication IDs are '${this.replid}' and '${this.replid2}'`,
       );
     }
-    this.#scheduleFullSync(c, info);
+    this.#fullSyncs.schedule(c, info);
   }
 
   #addReplica(c: Client, info: ReplicaInfo, state: ReplicaState): void {
@@ -437,192 +385,12 @@ export class Primary implements PropagationSink {
     return true;
   }
 
-  // ---- full resync ----
-
-  #scheduleFullSync(c: Client, info: ReplicaInfo): void {
-    const diskless = this.server.config.bool("repl-diskless-sync") && info.capaEof;
-    // a disk snapshot still being produced can serve this replica too (Redis: CASE 1)
-    const running = this.#jobs.find((j) => j.started && !j.diskless && !j.produced);
-    if (running !== undefined) {
-      running.replicas.add(c);
-      info.state = "wait_bgsave_end";
-      this.#sendFullResync(c, running.offset);
-      this.server.log("notice", "Waiting for end of BGSAVE for SYNC");
-      return;
-    }
-    let job = this.#jobs.find((j) => !j.started && j.diskless === diskless);
-    if (job !== undefined) {
-      job.replicas.add(c);
-      // enough replicas are waiting: no need to wait out the delay (Redis 7.0)
-      const max = this.server.config.num("repl-diskless-sync-max-replicas");
-      if (max > 0 && job.replicas.size >= max && job.timer !== undefined) {
-        clearTimeout(job.timer);
-        job.timer = undefined;
-        this.#startNextJob();
-      }
-      return;
-    }
-    job = new SyncJob(diskless);
-    job.replicas.add(c);
-    this.#jobs.push(job);
-    const delay = this.server.config.num("repl-diskless-sync-delay");
-    if (diskless && delay > 0) {
-      this.server.log("notice", "Delay next BGSAVE for diskless SYNC");
-      const j = job;
-      job.timer = setTimeout(() => {
-        j.timer = undefined;
-        this.#startNextJob();
-      }, delay * 1000);
-    } else this.#startNextJob();
-  }
-
-  /** Starts the first waiting job when no other snapshot is being produced. */
-  #startNextJob(): void {
-    if (this.#jobs.some((j) => j.started && !j.produced)) return;
-    const job = this.#jobs.find((j) => !j.started && j.timer === undefined);
-    if (job === undefined) return;
-    for (const c of job.replicas) if (c.closed) job.replicas.delete(c);
-    if (job.replicas.size === 0) {
-      this.#jobs.splice(this.#jobs.indexOf(job), 1);
-      return this.#startNextJob();
-    }
-    if (this.snapshot === null) {
-      this.server.log("warning", "Can't start a full sync: no snapshot writer installed");
-      return;
-    }
-    job.started = true;
-    job.offset = this.server.replOffset;
-    const replStreamDb = this.relaying ? this.relayDb() : this.seldb === -1 ? 0 : this.seldb;
-    // the stream after the snapshot must start with a SELECT (Redis: slaveseldb = -1)
-    if (!this.relaying) this.seldb = -1;
-    for (const c of job.replicas) {
-      this.infoOf(c).state = "wait_bgsave_end";
-      this.#sendFullResync(c, job.offset);
-    }
-    this.server.log(
-      "notice",
-      `Starting BGSAVE for SYNC with target: ${job.diskless ? "replicas sockets" : "disk"}`,
-    );
-    const iterable = this.snapshot(this.server, {
-      replid: this.replid,
-      offset: job.offset,
-      replStreamDb,
-    });
-    const run = job.diskless ? this.#runDiskless(job, iterable) : this.#runDisk(job, iterable);
-    run.catch((e) => {
-      this.server.log("warning", `Full sync failed: ${(e as Error).message}`);
-      for (const c of job.replicas) c.close();
-    }).finally(() => {
-      job.produced = true;
-      this.#dropJobIfDone(job);
-      this.#startNextJob();
-    });
-  }
-
-  #sendFullResync(c: Client, offset: number): void {
-    const info = this.infoOf(c);
-    // legacy SYNC gets the payload without the +FULLRESYNC line
-    if (!info.prePsync) c.reply.rawString(`+FULLRESYNC ${this.replid} ${offset}\r\n`);
-    c.scheduleFlush();
-  }
-
-  /** Diskless: one pass over the snapshot, written to every replica of the job. */
-  async #runDiskless(job: SyncJob, iterable: AsyncIterable<Uint8Array>): Promise<void> {
-    const mark = randomHex(40);
-    const targets = [...job.replicas];
-    for (const c of targets) {
-      this.infoOf(c).state = "send_bulk";
-      c.reply.rawString(`$EOF:${mark}\r\n`);
-    }
-    let live = targets;
-    for await (const chunk of iterable) {
-      live = live.filter((c) => !c.closed);
-      if (live.length === 0) break;
-      for (const c of live) c.reply.raw(chunk);
-      await Promise.all(live.map((c) => c.flush()));
-      await letIoRun();
-      const now = Date.now();
-      for (const c of live) this.infoOf(c).ackTime = now;
-    }
-    job.produced = true;
-    live = live.filter((c) => !c.closed);
-    this.server.log(
-      "notice",
-      `Diskless rdb transfer, done reading from pipe, ${live.length} replicas still up.`,
-    );
-    for (const c of live) {
-      c.reply.rawString(mark);
-      c.scheduleFlush();
-      const info = this.infoOf(c);
-      info.state = "online";
-      info.waitAck = true;
-      info.ackTime = Date.now();
-    }
-  }
-
-  /** Disk framing: the snapshot is produced whole, then sent with its length. */
-  async #runDisk(job: SyncJob, iterable: AsyncIterable<Uint8Array>): Promise<void> {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of iterable) {
-      parts.push(chunk);
-      total += chunk.length;
-      await letIoRun();
-    }
-    job.produced = true;
-    this.server.log("notice", "Background saving terminated with success");
-    await Promise.all([...job.replicas].map((c) => this.#sendDisk(c, job, parts, total)));
-  }
-
-  async #sendDisk(c: Client, job: SyncJob, parts: Uint8Array[], total: number): Promise<void> {
-    if (c.closed) return;
-    this.infoOf(c).state = "send_bulk";
-    c.reply.rawString(`$${total}\r\n`);
-    let queued = 0;
-    for (const part of parts) {
-      c.reply.raw(part);
-      queued += part.length;
-      if (queued >= SEND_CHUNK) {
-        queued = 0;
-        await c.flush();
-        await letIoRun();
-        if (c.closed) return;
-        this.infoOf(c).ackTime = Date.now();
-      }
-    }
-    this.#putOnline(c, job);
-  }
-
-  /** The snapshot reached the replica: stream what was buffered, then go live. */
-  #putOnline(c: Client, job: SyncJob): void {
-    const info = this.infoOf(c);
-    info.state = "online";
-    info.ackTime = Date.now();
-    for (const part of job.pending) c.reply.raw(part);
-    job.replicas.delete(c);
-    this.#dropJobIfDone(job);
-    c.scheduleFlush();
-    this.server.log("notice", `Synchronization with replica ${this.replicaName(c)} succeeded`);
-  }
-
-  /** Forgets a job whose snapshot is done and whose replicas are all online or gone. */
-  #dropJobIfDone(job: SyncJob): void {
-    if (!job.produced || job.replicas.size > 0) return;
-    job.pending = [];
-    job.pendingBytes = 0;
-    const i = this.#jobs.indexOf(job);
-    if (i >= 0) this.#jobs.splice(i, 1);
-  }
-
   /** A connection closed: forget it if it was a replica. */
   clientClosed(c: Client): void {
     const info = this.#info.get(c);
     if (info === undefined || info.state === null) return;
     this.replicas.delete(c);
-    for (const job of [...this.#jobs]) {
-      job.replicas.delete(c);
-      this.#dropJobIfDone(job);
-    }
+    this.#fullSyncs.clientClosed(c);
     if (info.state === "online") {
       this.server.log("notice", `Connection with replica ${this.replicaName(c)} lost.`);
     }
@@ -718,7 +486,7 @@ export class Primary implements PropagationSink {
     for (const c of this.replicas) {
       const info = this.#info.get(c)!;
       const presync = info.state === "wait_bgsave_start" ||
-        (info.state === "wait_bgsave_end" && !this.#jobOf(c)?.diskless);
+        (info.state === "wait_bgsave_end" && !this.#fullSyncs.jobOf(c)?.diskless);
       if (presync && !c.closed) {
         c.reply.raw(NEWLINE);
         c.scheduleFlush();
@@ -758,14 +526,9 @@ export class Primary implements PropagationSink {
     if (this.#waiters.length > 0) this.#serveWaiters();
   }
 
-  #jobOf(c: Client): SyncJob | undefined {
-    return this.#jobs.find((j) => j.replicas.has(c));
-  }
-
   /** Stops timers and snapshots (server stop). */
   stop(): void {
-    for (const job of this.#jobs) if (job.timer !== undefined) clearTimeout(job.timer);
-    this.#jobs = [];
+    this.#fullSyncs.stop();
   }
 
   // ---- observability ----
