@@ -185,6 +185,17 @@ export class Client {
 
   /** Executes every complete buffered command, unless blocked. */
   processInput(): void {
+    const server = this.server;
+    server.clock = performance.now();
+    server.clockFresh = true;
+    try {
+      this.#processInput();
+    } finally {
+      server.clockFresh = false;
+    }
+  }
+
+  #processInput(): void {
     while (this.blocked === null && !this.closeAfterReply && !this.closed) {
       let argv: string[] | null;
       try {

@@ -21,9 +21,15 @@ const PUBSUB_ALLOWED = new Set([
 ]);
 
 /** Resolves argv to a command spec, or replies with Redis's error and returns null. */
+/** Command names as clients spell them ("GET", "get") → spec: skips lowercasing. */
+const BY_SPELLING = new Map<string, CommandSpec>();
+
 export function lookupCommand(c: Client, argv: string[]): CommandSpec | null {
-  const name = argv[0].toLowerCase();
-  const spec = COMMANDS.get(name);
+  let spec = BY_SPELLING.get(argv[0]);
+  if (spec === undefined) {
+    spec = COMMANDS.get(argv[0].toLowerCase());
+    if (spec !== undefined && BY_SPELLING.size < 1024) BY_SPELLING.set(argv[0], spec);
+  }
   if (spec === undefined) {
     let args = "";
     for (let i = 1; i < argv.length && args.length < 128; i++) {
@@ -33,6 +39,7 @@ export function lookupCommand(c: Client, argv: string[]): CommandSpec | null {
     return null;
   }
   if (spec.subcommands === undefined) return spec;
+  const name = spec.name;
   if (argv.length === 1) {
     // a container that also runs without a subcommand (COMMAND)
     if (spec.arity === -1) return spec;
@@ -92,7 +99,8 @@ function mayReplicate(spec: CommandSpec): boolean {
 
 function dispatchCommand(c: Client, argv: string[]): void {
   const server = c.server;
-  server.cachedNow = Date.now();
+  if (!server.clockFresh) server.clock = performance.now();
+  server.cachedNow = Math.floor(server.wallOffset + server.clock);
   const spec = lookupCommand(c, argv);
   if (spec === null || !arityOk(c, spec, argv.length)) {
     if (c.multi !== null) c.multiError = true;
@@ -185,7 +193,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.preventPropagation = false;
   c.commandFailed = false;
   server.executing++;
-  const start = performance.now();
+  const start = server.clockFresh ? server.clock : performance.now();
   try {
     spec.handler(c, argv);
   } finally {
@@ -200,7 +208,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   ) {
     server.feedMonitors(c, spec.redact ? spec.redact(argv) : argv);
   }
-  const usec = Math.round((performance.now() - start) * 1000);
+  const end = performance.now();
+  server.clock = end;
+  const usec = Math.round((end - start) * 1000);
   c.lastCommand = fullName(spec);
   server.stats.called(spec, usec, c.commandFailed);
   if (server.slowlogHook !== null) {

@@ -166,10 +166,18 @@ export class Server implements KeyspaceHost {
    * (null: none). Replication sets it; persistence passes it to the snapshots it saves,
    * so a restarted replica can PSYNC from where it stopped.
    */
-  rdbSaveInfo: () => { replid: string; offset: number; replStreamDb: number } | null = () =>
-    null;
+  rdbSaveInfo: () => { replid: string; offset: number; replStreamDb: number } | null = () => null;
   /** cached unix ms for the running command */
   cachedNow = Date.now();
+  /**
+   * Monotonic ms (performance.now()) at the end of the last command of the read chunk
+   * being executed, valid while `clockFresh`: the next command starts then, so timing a
+   * command costs one clock read, not two (Client.processInput, dispatch's call()).
+   */
+  clock = 0;
+  clockFresh = false;
+  /** Date.now() - performance.now(), resynchronized by the cron */
+  wallOffset = Date.now() - performance.now();
   /** nesting depth of command execution */
   executing = 0;
   /** true while EXEC runs its queue (blocking commands do not block) */
@@ -483,6 +491,7 @@ export class Server implements KeyspaceHost {
 
   #cronTick(): void {
     this.cachedNow = Date.now();
+    this.wallOffset = this.cachedNow - performance.now();
     this.stats.sample();
     if (!this.isReplica) {
       const deadline = performance.now() + 25;

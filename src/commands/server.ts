@@ -303,8 +303,6 @@ class Slowlog {
   nextId = 0;
 
   record(server: Server, c: Client, argv: string[], usec: number): void {
-    const threshold = server.config.num("slowlog-log-slower-than");
-    if (threshold < 0 || usec < threshold) return;
     if (c.spec !== null && c.spec.flags.includes("skip_slowlog")) return;
     const max = server.config.num("slowlog-max-len");
     const args: string[] = [];
@@ -617,10 +615,16 @@ const MEMORY_HELP = [
 export function installServerCore(server: Server): void {
   const slowlog = slowlogOf(server);
   const latency = latencyOf(server);
+  // thresholds are read on every command: keep them as numbers
+  let slowerThan = server.config.num("slowlog-log-slower-than");
+  let latencyThreshold = server.config.num("latency-monitor-threshold");
+  server.config.onChange((name) => {
+    if (name === "slowlog-log-slower-than") slowerThan = server.config.num(name);
+    if (name === "latency-monitor-threshold") latencyThreshold = server.config.num(name);
+  });
   server.slowlogHook = (c, argv, usec) => {
-    slowlog.record(server, c, argv, usec);
-    const threshold = server.config.num("latency-monitor-threshold");
-    if (threshold > 0 && usec >= threshold * 1000) {
+    if (slowerThan >= 0 && usec >= slowerThan) slowlog.record(server, c, argv, usec);
+    if (latencyThreshold > 0 && usec >= latencyThreshold * 1000) {
       const fast = c.spec !== null && c.spec.flags.includes("fast");
       latency.add(fast ? "fast-command" : "command", Math.round(usec / 1000));
     }
