@@ -362,3 +362,19 @@ Deno.test("an old single-file AOF (Redis < 7) is loaded and upgraded to a manife
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DEBUG LOADAOF reloads the dataset from the AOF files", async () => {
+  const ours = await startRedeno(["--appendonly", "yes"]);
+  const c = await RespClient.connect(ours.port);
+  try {
+    await c.call("SET", "k", "v");
+    await c.call("RPUSH", "l", "a", "b");
+    ours.server.dbs[0].dict.delete("k"); // diverge memory from the AOF
+    strictEqual(await c.call("DEBUG", "LOADAOF"), "OK");
+    strictEqual(await c.call("GET", "k"), "v");
+    deepStrictEqual(await c.call("LRANGE", "l", 0, -1), ["a", "b"]);
+  } finally {
+    c.close();
+    await ours.stop();
+  }
+});

@@ -167,6 +167,20 @@ registerDebugSubcommand("reload", (c, argv) => {
   "    * NOSAVE: Do not save the RDB before loading it back.",
 ]);
 
+registerDebugSubcommand("loadaof", (c) => {
+  const { aof } = persistenceOf(c.server);
+  c.preventPropagation = true;
+  if (!aof.on) return c.reply.simple("OK");
+  try {
+    aof.reload();
+  } catch (e) {
+    c.server.log("warning", (e as Error).message);
+    return c.error("ERR Error loading the AOF, check server logs.");
+  }
+  c.server.log("notice", "Append Only File loaded by DEBUG LOADAOF");
+  c.reply.simple("OK");
+}, ["LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory."]);
+
 /** The persistence command specs. */
 export const commands: CommandSpec[] = [
   cmd("server", "save", 1, "admin noscript no_async_loading no_multi", save),

@@ -338,6 +338,14 @@ export class AofState implements PropagationSink {
     this.#enable();
   }
 
+  /** DEBUG LOADAOF: flushes the AOF, empties the dataset and replays the files. */
+  reload(): void {
+    this.flushSync();
+    this.manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
+    for (const db of this.server.dbs) db.clear();
+    this.#replayAll();
+  }
+
   /**
    * Redis < 7 kept one `<dir>/<appendfilename>` file: as Redis 7 does, it becomes the
    * base of a new manifest (moved into the AOF directory). True if one was found.
