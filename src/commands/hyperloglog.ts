@@ -6,11 +6,13 @@ import type { Client } from "../client.ts";
 import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { binaryToBytes, bytesToBinary } from "../resp/bytes.ts";
+import type { Entry } from "../store/db.ts";
 import {
-  cachedCard,
   createHll,
   decodeSparse,
   encodingName,
+  HLL_DENSE_SIZE,
+  HLL_HDR_SIZE,
   HLL_REGISTERS,
   hllAdd,
   hllCount,
@@ -40,6 +42,27 @@ function hllBytes(c: Client, v: unknown): Uint8Array | null {
   return b;
 }
 
+/**
+ * Header checks of Redis's isHLLObjectOrReply, read straight from the entry (so an
+ * HLL edited in place is not rebuilt into a string): 0 ok, else the error to reply.
+ */
+function checkHeader(e: Entry): string | null {
+  if (!e.holdsString()) return ERR.wrongType;
+  const len = e.stringLength;
+  if (len < HLL_HDR_SIZE) return NOT_HLL_ERR;
+  if (e.byteAt(0) !== 72 || e.byteAt(1) !== 89 || e.byteAt(2) !== 76 || e.byteAt(3) !== 76) {
+    return NOT_HLL_ERR;
+  }
+  const encoding = e.byteAt(4);
+  if (encoding > 1 || (encoding === 0 && len !== HLL_DENSE_SIZE)) return NOT_HLL_ERR;
+  return null;
+}
+
+/** True when the entry (already checked) holds a dense HLL. */
+function isDense(e: Entry): boolean {
+  return e.byteAt(4) === 0;
+}
+
 function sparseMax(c: Client): number {
   return c.server.config.num("hll-sparse-max-bytes");
 }
@@ -49,14 +72,16 @@ function pfadd(c: Client, argv: string[]): void {
   const e = c.db.lookupWrite(key);
   let b: Uint8Array | null;
   let updated = 0;
+  const max = sparseMax(c);
   if (e === undefined) {
     b = createHll();
     updated++;
   } else {
-    b = hllBytes(c, e.value);
-    if (b === null) return;
+    const bad = checkHeader(e);
+    if (bad !== null) return c.error(bad);
+    if (isDense(e)) return pfaddDense(c, key, e, argv);
+    b = binaryToBytes(e.value as string);
   }
-  const max = sparseMax(c);
   for (let j = 2; j < argv.length; j++) {
     const r = hllAdd(b, argv[j], max);
     if (r.updated === -1) return c.error(INVALID_HLL_ERR);
@@ -68,6 +93,19 @@ function pfadd(c: Client, argv: string[]): void {
     const s = bytesToBinary(b);
     if (e === undefined) c.db.add(key, s);
     else e.value = s;
+    c.modified(key, "$", "pfadd");
+    c.server.dirty += updated - 1;
+  }
+  c.reply.int(updated > 0 ? 1 : 0);
+}
+
+/** PFADD to a dense HLL: registers are edited in place, without copying the string. */
+function pfaddDense(c: Client, key: string, e: Entry, argv: string[]): void {
+  const b = e.editBytes(0);
+  let updated = 0;
+  for (let j = 2; j < argv.length; j++) if (hllAdd(b, argv[j], 0).updated === 1) updated++;
+  if (updated > 0) {
+    invalidateCache(b);
     c.modified(key, "$", "pfadd");
     c.server.dirty += updated - 1;
   }
@@ -87,18 +125,20 @@ function pfcount(c: Client, argv: string[]): void {
     return c.reply.int(hllCount(registers, true)!);
   }
   const key = argv[1];
-  const v = c.db.get(key);
-  if (v === undefined) return c.reply.int(0);
-  const b = hllBytes(c, v);
-  if (b === null) return;
-  const cached = cachedCard(b);
-  if (cached !== null) return c.reply.int(cached);
+  const found = c.db.lookupRead(key);
+  if (found === undefined) return c.reply.int(0);
+  const bad = checkHeader(found);
+  if (bad !== null) return c.error(bad);
+  if ((found.byteAt(15) & 0x80) === 0) {
+    let cached = 0;
+    for (let i = 15; i >= 8; i--) cached = cached * 256 + found.byteAt(i);
+    return c.reply.int(cached);
+  }
+  // the refreshed cache is a change to the key, propagated like Redis does
+  const b = c.db.lookupWrite(key)!.editBytes(0);
   const card = hllCount(b);
   if (card === null) return c.error(INVALID_HLL_ERR);
   setCachedCard(b, card);
-  // the refreshed cache is a change to the key, propagated like Redis does
-  const e = c.db.lookupWrite(key)!;
-  e.value = bytesToBinary(b);
   c.server.keyModified(c.db, key);
   c.server.dirty++;
   c.reply.int(card);

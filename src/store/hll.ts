@@ -101,14 +101,6 @@ export function invalidateCache(b: Uint8Array): void {
   b[15] |= 0x80;
 }
 
-/** The cached cardinality, or null when stale. */
-export function cachedCard(b: Uint8Array): number | null {
-  if ((b[15] & 0x80) !== 0) return null;
-  let v = 0;
-  for (let i = 7; i >= 0; i--) v = v * 256 + b[8 + i];
-  return v;
-}
-
 /** Stores a cardinality in the cache (valid). */
 export function setCachedCard(b: Uint8Array, card: number): void {
   let v = card;
