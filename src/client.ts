@@ -10,6 +10,13 @@ import type { CommandSpec } from "./commands/table.ts";
 import type { Server } from "./server.ts";
 import { processCommand } from "./dispatch.ts";
 
+/** One class of client-output-buffer-limit: bytes, bytes, seconds (0 = no limit). */
+export interface OutputLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
 /** A queued MULTI command. */
 export interface QueuedCommand {
   spec: CommandSpec;
@@ -166,6 +173,8 @@ export class Client {
         this.parser.commit(n);
         this.lastInteraction = Date.now();
         if (this.blocked === null) this.processInput();
+        const limit = this.server.normalOutputLimit;
+        if (limit !== null && !this.isReplica && this.checkOutputLimit(limit)) break;
         if (this.reply.len > 0) await this.flush();
         if (this.closeAfterReply) break;
       }
@@ -248,6 +257,31 @@ export class Client {
     return this.reply.len + this.#inFlight;
   }
   #inFlight = 0;
+  /** when the pending output first passed the soft limit (0 = below it) */
+  #softLimitSince = 0;
+
+  /**
+   * Enforces an output buffer limit class (Redis's checkClientOutputBufferLimits): the
+   * client is closed, and the event logged, when its pending output reaches the hard
+   * limit, or stays at or above the soft limit for `softSeconds`. Returns true if closed.
+   */
+  checkOutputLimit(limit: OutputLimit): boolean {
+    const used = this.pendingOutput;
+    const hard = limit.hard > 0 && used >= limit.hard;
+    let soft = false;
+    if (limit.soft > 0 && used >= limit.soft) {
+      const now = Date.now();
+      if (this.#softLimitSince === 0) this.#softLimitSince = now;
+      soft = now - this.#softLimitSince >= limit.softSeconds * 1000;
+    } else this.#softLimitSince = 0;
+    if (!hard && !soft) return false;
+    this.server.log(
+      "warning",
+      `Client id=${this.id} addr=${this.addr} name=${this.name} omem=${used} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    this.close();
+    return true;
+  }
 
   /** Writes all pending output; resolves when it is written. */
   flush(): Promise<void> {

@@ -3,7 +3,7 @@
  * the propagation point, cron (active expiry, stats), logging and shutdown. Feature
  * modules (replication, persistence, pub/sub, ACL) attach through the hooks below.
  */
-import { Client } from "./client.ts";
+import { Client, type OutputLimit } from "./client.ts";
 import { Config } from "./config.ts";
 import { Db, type KeyspaceHost } from "./store/db.ts";
 import { Blocking } from "./blocking.ts";
@@ -186,6 +186,8 @@ export class Server implements KeyspaceHost {
   loading = false;
   /** unix ms of the last successful save (LASTSAVE; persistence updates it) */
   lastSave = Date.now();
+  /** client-output-buffer-limit normal, or null when it sets no limit */
+  normalOutputLimit: OutputLimit | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively */
   activeExpireEnabled = true;
   /** the ports actually listened on */
@@ -304,6 +306,7 @@ export class Server implements KeyspaceHost {
       if (m === c) continue;
       m.reply.simple(`${head} ${args}`);
       m.scheduleFlush();
+      if (this.normalOutputLimit !== null) m.checkOutputLimit(this.normalOutputLimit);
     }
   }
 
@@ -432,6 +435,7 @@ export class Server implements KeyspaceHost {
   /** Loads data, starts listening and the cron. */
   async start(): Promise<void> {
     this.config.onChange((name, value) => this.#configChanged(name, value));
+    this.#readNormalOutputLimit();
     for (const hook of this.startHooks) await hook();
     this.port = this.config.num("port");
     if (this.port !== 0) this.#listen();
@@ -519,7 +523,15 @@ export class Server implements KeyspaceHost {
     this.flushPropagation();
   }
 
+  #readNormalOutputLimit(): void {
+    const words = this.config.get("client-output-buffer-limit").split(" ");
+    const i = words.indexOf("normal");
+    const [hard, soft, softSeconds] = words.slice(i + 1, i + 4).map(Number);
+    this.normalOutputLimit = hard > 0 || soft > 0 ? { hard, soft, softSeconds } : null;
+  }
+
   #configChanged(name: string, value: string): void {
+    if (name === "client-output-buffer-limit") this.#readNormalOutputLimit();
     if (name === "hz" && this.#cron !== undefined) {
       clearInterval(this.#cron);
       this.#startCron();

@@ -331,3 +331,28 @@ Deno.test("QUIT answers +OK and closes the connection", async () => {
     await t.stop();
   }
 });
+
+Deno.test("a normal client whose reply passes the output buffer hard limit is closed", async () => {
+  const t = await startRedeno();
+  const admin = await RespClient.connect(t.port);
+  const c = await RespClient.connect(t.port);
+  try {
+    await admin.call("SET", "big", "x".repeat(20000));
+    assert.equal(
+      await admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 10000 0 0"),
+      "OK",
+    );
+    assert.equal(await c.call("GET", "small"), null);
+    await c.write(RespClient.encode(["GET", "big"]));
+    assert.ok(await c.closedByServer());
+    assert.equal(
+      await admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"),
+      "OK",
+    );
+    assert.equal((await admin.call("GET", "big") as string).length, 20000);
+  } finally {
+    admin.close();
+    c.close();
+    await t.stop();
+  }
+});
