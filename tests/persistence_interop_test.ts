@@ -305,3 +305,30 @@ async function rejectsStart(dir: string, pattern: RegExp): Promise<void> {
   }
   ok(pattern.test(error), `expected startup failure matching ${pattern}, got: ${error}`);
 }
+
+Deno.test({
+  name: "under an LRU policy the RDB carries idle times that real Redis reads back",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "redeno-lru-" });
+    const ours = await startRedeno(["--dir", dir, "--maxmemory-policy", "allkeys-lru"]);
+    try {
+      await call(ours.port, "SET", "src", "v");
+      const payload = await call(ours.port, "DUMP", "src") as string;
+      strictEqual(await call(ours.port, "RESTORE", "idle", 0, payload, "IDLETIME", 5000), "OK");
+      strictEqual(await call(ours.port, "SAVE"), "OK");
+    } finally {
+      await ours.stop();
+    }
+    ok((await checkRdb(`${dir}/dump.rdb`)).includes("RDB looks OK"));
+    const redis = await startRealRedis(["--maxmemory-policy", "allkeys-lru"], dir);
+    try {
+      await waitLoaded(redis.port);
+      const idle = Number(await call(redis.port, "OBJECT", "IDLETIME", "idle"));
+      ok(idle >= 5000 && idle < 5100, `idle ${idle}`);
+    } finally {
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -205,11 +205,32 @@ export function writeStream(enc: RdbEncoder, m: StreamModel): void {
   }
 }
 
+/** What Redis stores per key for its eviction policy: LRU idle time, LFU counter, none. */
+export type EvictionInfo = "idle" | "freq" | null;
+
+/** The eviction info a snapshot writes under the current maxmemory-policy (as Redis). */
+export function evictionInfoFor(server: Server): EvictionInfo {
+  const policy = server.config.get("maxmemory-policy");
+  return policy.endsWith("-lru") ? "idle" : policy.endsWith("-lfu") ? "freq" : null;
+}
+
 /** Writes one key/value record: optional expiry, type, key, value. */
-export function writeRecord(enc: RdbEncoder, key: string, entry: Entry): void {
+export function writeRecord(
+  enc: RdbEncoder,
+  key: string,
+  entry: Entry,
+  evictionInfo: EvictionInfo = null,
+): void {
   if (entry.expireAt !== 0) {
     enc.byte(OP.EXPIRETIME_MS);
     enc.millis(entry.expireAt);
+  }
+  if (evictionInfo === "idle") {
+    enc.byte(OP.IDLE);
+    enc.len(Math.max(0, Math.floor(Date.now() / 1000) - entry.lru));
+  } else if (evictionInfo === "freq") {
+    enc.byte(OP.FREQ);
+    enc.byte(Math.min(255, entry.freq));
   }
   enc.byte(rdbTypeOf(entry.value));
   enc.string(key);
@@ -256,8 +277,10 @@ interface DictState {
 class Snapshot {
   readonly dicts = new Map<Map<string, Entry>, DictState>();
   readonly compress: boolean;
-  constructor(compress: boolean) {
+  readonly evictionInfo: EvictionInfo;
+  constructor(compress: boolean, evictionInfo: EvictionInfo) {
     this.compress = compress;
+    this.evictionInfo = evictionInfo;
   }
 
   /** beforeKeyChange: saves the key's current record unless already saved. */
@@ -269,7 +292,7 @@ class Snapshot {
       return;
     }
     const enc = new RdbEncoder(this.compress, 64 + key.length);
-    writeRecord(enc, key, entry);
+    writeRecord(enc, key, entry, this.evictionInfo);
     st.saved.set(key, enc.view());
   }
 }
@@ -330,7 +353,7 @@ function startSnapshot(
   opts: SnapshotOptions,
 ): { steps: SnapshotSteps; cancel: () => void } {
   const compress = server.config.bool("rdbcompression");
-  const snap = new Snapshot(compress);
+  const snap = new Snapshot(compress, evictionInfoFor(server));
   const dbs = server.dbs.map((db) => {
     const dict = db.dict;
     snap.dicts.set(dict, { saved: new Map() });
@@ -380,7 +403,7 @@ function startSnapshot(
             if (saved !== null) enc.bytes(saved);
           } else {
             const e = db.dict.get(key);
-            if (e !== undefined) writeRecord(enc, key, e);
+            if (e !== undefined) writeRecord(enc, key, e, snap.evictionInfo);
           }
           if ((i & 63) === 63) {
             if (enc.pos >= CHUNK_BYTES) yield out();
