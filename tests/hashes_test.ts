@@ -1,46 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  callRaw,
   HAVE_REDIS,
+  rawReplyDiffs,
   type Reply,
   RespClient,
   RespError,
-  startRealRedis,
   startRedeno,
 } from "./helpers.ts";
 import type { PropagationSink } from "../src/server.ts";
 
 type Cmd = Array<string | number>;
-
-/** Byte-for-byte differences between Redeno's and redis-server's replies to `cmds`. */
-async function rawDiffs(cmds: Cmd[], opts: { resp3?: boolean; args?: string[] } = {}) {
-  const t = await startRedeno(opts.args ?? []);
-  const r = await startRealRedis(opts.args ?? []);
-  const ours = await RespClient.connect(t.port);
-  const real = await RespClient.connect(r.port);
-  try {
-    if (opts.resp3) {
-      await ours.call("HELLO", 3);
-      await real.call("HELLO", 3);
-    }
-    const diffs: string[] = [];
-    for (const cmd of cmds) {
-      const a = await callRaw(ours, ...cmd);
-      const b = await callRaw(real, ...cmd);
-      if (a !== b) {
-        diffs.push(
-          `${JSON.stringify(cmd)}: redeno ${JSON.stringify(a)} redis ${JSON.stringify(b)}`,
-        );
-      }
-    }
-    return diffs;
-  } finally {
-    ours.close();
-    real.close();
-    await r.stop();
-    await t.stop();
-  }
-}
 
 const HASH_SCRIPT: Cmd[] = [
   ["HSET", "h", "a", "1", "b", "2"],
@@ -151,7 +120,7 @@ Deno.test({
   name: "hash commands reply byte-for-byte like redis-server (RESP2)",
   ignore: !HAVE_REDIS,
   async fn() {
-    assert.deepEqual(await rawDiffs(HASH_SCRIPT), []);
+    assert.deepEqual(await rawReplyDiffs(HASH_SCRIPT), []);
   },
 });
 
@@ -159,7 +128,29 @@ Deno.test({
   name: "hash commands reply byte-for-byte like redis-server (RESP3)",
   ignore: !HAVE_REDIS,
   async fn() {
-    assert.deepEqual(await rawDiffs(HASH_SCRIPT, { resp3: true }), []);
+    assert.deepEqual(await rawReplyDiffs(HASH_SCRIPT, { resp3: true }), []);
+  },
+});
+
+Deno.test({
+  name: "hash commands send the keyspace events redis-server sends",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const cmds: Cmd[] = [
+      ["HSET", "h", "a", "1", "b", "2"],
+      ["HSET", "h", "a", "1"],
+      ["HMSET", "h", "c", "3"],
+      ["HSETNX", "h", "c", "3"],
+      ["HSETNX", "h", "d", "4"],
+      ["HINCRBY", "h", "a", 1],
+      ["HINCRBYFLOAT", "h", "a", "1.5"],
+      ["HINCRBY", "h", "a", "x"],
+      ["HDEL", "h", "nope"],
+      ["HDEL", "h", "a", "b"],
+      ["HDEL", "h", "c", "d"],
+      ["HGET", "h", "a"],
+    ];
+    assert.deepEqual(await rawReplyDiffs(cmds, { events: true }), []);
   },
 });
 
@@ -180,7 +171,7 @@ Deno.test({
     cmds.push(["HSETNX", "y", "f", "123456"], ["OBJECT", "ENCODING", "y"]);
     cmds.push(["HSET", "z", "f", "1", "123456", "1"], ["OBJECT", "ENCODING", "z"]);
     const args = ["--hash-max-listpack-entries", "4", "--hash-max-listpack-value", "5"];
-    assert.deepEqual(await rawDiffs(cmds, { args }), []);
+    assert.deepEqual(await rawReplyDiffs(cmds, { args }), []);
   },
 });
 

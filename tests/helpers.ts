@@ -526,3 +526,83 @@ export async function callRaw(c: RespClient, ...args: Array<string | number>): P
     }
   }
 }
+
+/** Options for rawReplyDiffs(). */
+export interface RawDiffOptions {
+  /** switch both connections to RESP3 first */
+  resp3?: boolean;
+  /** server arguments given to both (`--name value`) */
+  args?: string[];
+  /** collect keyspace events (notify-keyspace-events KEA) and compare them too */
+  events?: boolean;
+}
+
+/**
+ * Sends `cmds` to a fresh Redeno and a fresh redis-server and returns a description of
+ * every reply whose bytes differ (empty when all are identical). With `events`, the
+ * keyevent notifications both servers published are compared as well.
+ */
+export async function rawReplyDiffs(
+  cmds: Array<Array<string | number>>,
+  opts: RawDiffOptions = {},
+): Promise<string[]> {
+  const args = [...(opts.args ?? []), ...(opts.events ? ["--notify-keyspace-events", "KEA"] : [])];
+  const t = await startRedeno(args);
+  const r = await startRealRedis(args);
+  const clients: RespClient[] = [];
+  try {
+    const ours = await RespClient.connect(t.port);
+    const real = await RespClient.connect(r.port);
+    clients.push(ours, real);
+    const subs: RespClient[] = [];
+    if (opts.events) {
+      for (const port of [t.port, r.port]) {
+        const s = await RespClient.connect(port);
+        clients.push(s);
+        await s.call("PSUBSCRIBE", "__keyevent@*__:*");
+        subs.push(s);
+      }
+    }
+    if (opts.resp3) {
+      await ours.call("HELLO", 3);
+      await real.call("HELLO", 3);
+    }
+    const diffs: string[] = [];
+    for (const cmd of cmds) {
+      const a = await callRaw(ours, ...cmd);
+      const b = await callRaw(real, ...cmd);
+      if (a !== b) {
+        diffs.push(
+          `${JSON.stringify(cmd)}: redeno ${JSON.stringify(a)} redis ${JSON.stringify(b)}`,
+        );
+      }
+    }
+    if (opts.events) {
+      const marker = "__raw_diff_end__";
+      await ours.call("SET", marker, "1");
+      await real.call("SET", marker, "1");
+      const logs: string[][] = [];
+      for (const s of subs) {
+        const log: string[] = [];
+        for (;;) {
+          const m = await s.read() as Reply[];
+          if (m[3] === marker) break;
+          log.push(`${m[2]} ${m[3]}`);
+        }
+        logs.push(log);
+      }
+      const [mine, theirs] = logs;
+      for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
+        if (mine[i] !== theirs[i]) {
+          diffs.push(`event #${i}: redeno ${mine[i]} redis ${theirs[i]}`);
+          break;
+        }
+      }
+    }
+    return diffs;
+  } finally {
+    for (const c of clients) c.close();
+    await r.stop();
+    await t.stop();
+  }
+}

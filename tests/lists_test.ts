@@ -1,47 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  callRaw,
-  HAVE_REDIS,
-  RespClient,
-  RespError,
-  startRealRedis,
-  startRedeno,
-} from "./helpers.ts";
+import { HAVE_REDIS, rawReplyDiffs, RespClient, RespError, startRedeno } from "./helpers.ts";
 
 type Cmd = Array<string | number>;
-
-/**
- * Sends `cmds` to a fresh Redeno and a fresh redis-server and returns every reply
- * whose bytes differ (empty when all are identical).
- */
-async function rawDiffs(cmds: Cmd[], opts: { resp3?: boolean; args?: string[] } = {}) {
-  const t = await startRedeno(opts.args ?? []);
-  const r = await startRealRedis(opts.args ?? []);
-  const ours = await RespClient.connect(t.port);
-  const real = await RespClient.connect(r.port);
-  try {
-    if (opts.resp3) {
-      await ours.call("HELLO", 3);
-      await real.call("HELLO", 3);
-    }
-    const diffs: string[] = [];
-    for (const cmd of cmds) {
-      const a = await callRaw(ours, ...cmd);
-      const b = await callRaw(real, ...cmd);
-      if (a !== b) {
-        diffs.push(
-          `${JSON.stringify(cmd)}: redeno ${JSON.stringify(a)} redis ${JSON.stringify(b)}`,
-        );
-      }
-    }
-    return diffs;
-  } finally {
-    ours.close();
-    real.close();
-    await r.stop();
-    await t.stop();
-  }
-}
 
 const LIST_SCRIPT: Cmd[] = [
   ["RPUSH", "l", "a", "b", "c", "a", "b", "c"],
@@ -187,7 +147,7 @@ Deno.test({
   name: "list commands reply byte-for-byte like redis-server (RESP2)",
   ignore: !HAVE_REDIS,
   async fn() {
-    assert.deepEqual(await rawDiffs(LIST_SCRIPT), []);
+    assert.deepEqual(await rawReplyDiffs(LIST_SCRIPT), []);
   },
 });
 
@@ -195,7 +155,39 @@ Deno.test({
   name: "list commands reply byte-for-byte like redis-server (RESP3)",
   ignore: !HAVE_REDIS,
   async fn() {
-    assert.deepEqual(await rawDiffs(LIST_SCRIPT, { resp3: true }), []);
+    assert.deepEqual(await rawReplyDiffs(LIST_SCRIPT, { resp3: true }), []);
+  },
+});
+
+Deno.test({
+  name: "list commands send the keyspace events redis-server sends",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const cmds: Cmd[] = [
+      ["RPUSH", "l", "a", "b", "c", "d", "e"],
+      ["LPUSH", "l", "z"],
+      ["LPUSHX", "l", "y"],
+      ["RPUSHX", "nokey", "y"],
+      ["LSET", "l", 0, "q"],
+      ["LINSERT", "l", "AFTER", "a", "n"],
+      ["LINSERT", "l", "AFTER", "nope", "n"],
+      ["LREM", "l", 0, "n"],
+      ["LREM", "l", 0, "nope"],
+      ["LTRIM", "l", 0, -1],
+      ["LTRIM", "l", 1, -2],
+      ["LPOP", "l"],
+      ["RPOP", "l", 2],
+      ["LMOVE", "l", "m", "LEFT", "RIGHT"],
+      ["RPOPLPUSH", "m", "l"],
+      ["LMOVE", "l", "l", "LEFT", "RIGHT"],
+      ["LMPOP", 2, "nokey", "l", "RIGHT", "COUNT", 10],
+      ["RPUSH", "b", "1", "2"],
+      ["BLPOP", "b", 0],
+      ["BLMOVE", "b", "c", "LEFT", "LEFT", 0],
+      ["BLMPOP", 0, 1, "c", "LEFT"],
+      ["LTRIM", "nokey", 0, 1],
+    ];
+    assert.deepEqual(await rawReplyDiffs(cmds, { events: true }), []);
   },
 });
 
@@ -253,7 +245,7 @@ Deno.test({
       }
       if (i % 20 === 0) cmds.push(["LRANGE", k, 0, -1]);
     }
-    assert.deepEqual(await rawDiffs(cmds), []);
+    assert.deepEqual(await rawReplyDiffs(cmds), []);
   },
 });
 
