@@ -255,12 +255,89 @@ function commandGetKeys(c: Client, argv: string[]): void {
   for (const k of found.keys) c.reply.bulk(argv[2 + k]);
 }
 
+/** A field of a tagged-JSON map node, or undefined. */
+function field(node: DocNode | undefined, name: string): DocNode | undefined {
+  if (node === null || typeof node !== "object" || !("%" in node)) return undefined;
+  return node["%"].find(([k]) => k === name)?.[1];
+}
+
+function nodeText(node: DocNode | undefined): string {
+  if (typeof node === "string") return node;
+  if (node !== null && typeof node === "object" && "+" in node) return node["+"];
+  return "";
+}
+
+function nodeItems(node: DocNode | undefined): DocNode[] {
+  if (Array.isArray(node)) return node;
+  if (node !== null && typeof node === "object" && "~" in node) return node["~"];
+  return [];
+}
+
+/** Argument positions one Redis key spec covers in `args` (name at 0). */
+function keySpecPositions(ks: DocNode, args: string[]): number[] {
+  const begin = field(ks, "begin_search");
+  const bspec = field(begin, "spec");
+  let start: number;
+  if (nodeText(field(begin, "type")) === "index") start = field(bspec, "index") as number;
+  else {
+    const keyword = nodeText(field(bspec, "keyword")).toLowerCase();
+    const from = field(bspec, "startfrom") as number;
+    const found = from >= 0
+      ? args.findIndex((a, i) => i >= from && a.toLowerCase() === keyword)
+      : args.findLastIndex((a, i) => i <= args.length + from && a.toLowerCase() === keyword);
+    if (found < 0) return [];
+    start = found + 1;
+  }
+  const find = field(ks, "find_keys");
+  const fspec = field(find, "spec");
+  const out: number[] = [];
+  if (nodeText(field(find, "type")) === "keynum") {
+    const n = Number(args[start + (field(fspec, "keynumidx") as number)]);
+    const step = field(fspec, "keystep") as number;
+    const first = start + (field(fspec, "firstkey") as number);
+    for (let i = 0; i < n; i++) out.push(first + i * step);
+    return out;
+  }
+  const lastkey = field(fspec, "lastkey") as number;
+  const step = field(fspec, "keystep") as number;
+  const last = lastkey >= 0 ? start + lastkey : args.length + lastkey;
+  for (let p = start; p <= last && p < args.length; p += step) out.push(p);
+  return out;
+}
+
+/** Key flags that depend on the arguments (key specs marked variable_flags). */
+function variableKeyFlags(spec: CommandSpec, args: string[]): string[] | null {
+  const words = args.map((a) => a.toLowerCase());
+  if (spec.name === "set") {
+    return words.includes("get", 3) ? ["RW", "access", "update"] : ["OW", "update"];
+  }
+  if (spec.name === "bitfield") {
+    const writes = words.some((w, i) => i >= 2 && (w === "set" || w === "incrby"));
+    return writes ? ["RW", "access", "update"] : ["RO", "access"];
+  }
+  return null;
+}
+
+/** The access flags Redis's key specs give the key at `pos`, or ones derived from flags. */
+function keyFlags(spec: CommandSpec, args: string[], pos: number): string[] {
+  const variable = variableKeyFlags(spec, args);
+  if (variable !== null) return variable;
+  const specs = nodeItems(COMMAND_KEY_SPECS[fullName(spec)]?.[1]);
+  for (const ks of specs) {
+    if (keySpecPositions(ks, args).includes(pos)) {
+      return nodeItems(field(ks, "flags")).map(nodeText);
+    }
+  }
+  return spec.flags.includes("write") ? ["RW", "update"] : ["RO", "access"];
+}
+
 function commandGetKeysAndFlags(c: Client, argv: string[]): void {
   const found = getKeysOf(c, argv);
   if (found === null) return;
-  const flags = found.spec.flags.includes("write") ? ["RW", "update"] : ["RO", "access"];
+  const args = argv.slice(2);
   c.reply.array(found.keys.length);
   for (const k of found.keys) {
+    const flags = keyFlags(found.spec, args, k);
     c.reply.array(2);
     c.reply.bulk(argv[2 + k]);
     c.reply.set(flags.length);
