@@ -538,91 +538,100 @@ export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {
   let expireAt = 0;
   let idle = -1;
   let freq = -1;
-  for (;;) {
-    const type = d.byte();
-    switch (type) {
-      case OP.EXPIRETIME:
-        expireAt = d.seconds() * 1000;
-        continue;
-      case OP.EXPIRETIME_MS:
-        expireAt = d.millis();
-        continue;
-      case OP.FREQ:
-        freq = d.byte();
-        continue;
-      case OP.IDLE:
-        idle = d.len();
-        continue;
-      case OP.EOF:
-        break;
-      case OP.SELECTDB: {
-        const id = d.len();
-        if (id >= server.dbs.length) {
-          throw new RdbError(
-            `FATAL: Data file was created with a Redis server configured to handle more than ${server.dbs.length} databases. Exiting`,
+  // every key gets the same creation time without a clock read per key
+  server.cachedNow = now;
+  server.executing++;
+  try {
+    readRecords();
+  } finally {
+    server.executing--;
+  }
+  function readRecords(): void {
+    for (;;) {
+      const type = d.byte();
+      switch (type) {
+        case OP.EXPIRETIME:
+          expireAt = d.seconds() * 1000;
+          continue;
+        case OP.EXPIRETIME_MS:
+          expireAt = d.millis();
+          continue;
+        case OP.FREQ:
+          freq = d.byte();
+          continue;
+        case OP.IDLE:
+          idle = d.len();
+          continue;
+        case OP.EOF:
+          break;
+        case OP.SELECTDB: {
+          const id = d.len();
+          if (id >= server.dbs.length) {
+            throw new RdbError(
+              `FATAL: Data file was created with a Redis server configured to handle more than ${server.dbs.length} databases. Exiting`,
+            );
+          }
+          db = server.dbs[id];
+          continue;
+        }
+        case OP.RESIZEDB:
+          d.len();
+          d.len();
+          continue;
+        case OP.AUX: {
+          const k = d.string();
+          const v = d.string();
+          result.aux.set(k, v);
+          if (k === "repl-id") result.replid = v;
+          else if (k === "repl-offset") result.offset = Number(v);
+          else if (k === "repl-stream-db") result.replStreamDb = Number(v);
+          else if (k === "aof-base" || k === "aof-preamble") result.aofBase = v !== "0";
+          continue;
+        }
+        case OP.MODULE_AUX: {
+          const id = d.lenBig();
+          const whenOp = d.len();
+          d.len(); // when
+          if (whenOp !== 2) throw new RdbError("bad when_opcode in module aux data");
+          server.log("warning", `Skipping module aux data of unknown module '${moduleName(id)}'`);
+          skipModuleOpcodes(d);
+          continue;
+        }
+        case OP.FUNCTION2:
+          d.stringBytes();
+          server.log(
+            "warning",
+            "Skipping function library stored in the RDB (functions are not supported)",
           );
-        }
-        db = server.dbs[id];
-        continue;
-      }
-      case OP.RESIZEDB:
-        d.len();
-        d.len();
-        continue;
-      case OP.AUX: {
-        const k = d.string();
-        const v = d.string();
-        result.aux.set(k, v);
-        if (k === "repl-id") result.replid = v;
-        else if (k === "repl-offset") result.offset = Number(v);
-        else if (k === "repl-stream-db") result.replStreamDb = Number(v);
-        else if (k === "aof-base" || k === "aof-preamble") result.aofBase = v !== "0";
-        continue;
-      }
-      case OP.MODULE_AUX: {
-        const id = d.lenBig();
-        const whenOp = d.len();
-        d.len(); // when
-        if (whenOp !== 2) throw new RdbError("bad when_opcode in module aux data");
-        server.log("warning", `Skipping module aux data of unknown module '${moduleName(id)}'`);
-        skipModuleOpcodes(d);
-        continue;
-      }
-      case OP.FUNCTION2:
-        d.stringBytes();
-        server.log(
-          "warning",
-          "Skipping function library stored in the RDB (functions are not supported)",
-        );
-        continue;
-      case OP.FUNCTION_PRE_GA:
-        throw new RdbError("Pre-release function format not supported");
-      default: {
-        const key = d.string();
-        const loaded = readValue(d, type);
-        const value = materialize(server, loaded);
-        const at = expireAt;
-        expireAt = 0;
-        if (value === null) {
+          continue;
+        case OP.FUNCTION_PRE_GA:
+          throw new RdbError("Pre-release function format not supported");
+        default: {
+          const key = d.string();
+          const value = type === T.STRING ? d.string() : materialize(server, readValue(d, type));
+          const at = expireAt;
+          expireAt = 0;
+          if (value === null) {
+            idle = freq = -1;
+            continue;
+          }
+          if (skipExpired && at !== 0 && at < now) {
+            result.expiredSkipped++;
+            idle = freq = -1;
+            continue;
+          }
+          const existing = db.dict.get(key);
+          const e = existing !== undefined ? db.set(key, value) : db.add(key, value);
+          if (at !== 0) db.setExpire(key, e, at);
+          if (idle >= 0) e.lru = Math.floor(now / 1000) - idle;
+          if (freq >= 0) e.freq = freq;
           idle = freq = -1;
+          result.keys++;
           continue;
         }
-        if (skipExpired && at !== 0 && at < now) {
-          result.expiredSkipped++;
-          idle = freq = -1;
-          continue;
-        }
-        const existing = db.dict.get(key);
-        const e = existing !== undefined ? db.set(key, value) : db.add(key, value);
-        if (at !== 0) db.setExpire(key, e, at);
-        if (idle >= 0) e.lru = Math.floor(now / 1000) - idle;
-        if (freq >= 0) e.freq = freq;
-        idle = freq = -1;
-        result.keys++;
-        continue;
       }
+      break;
     }
-    break;
   }
   if (version >= 5) {
     const expected = d.raw(8);
