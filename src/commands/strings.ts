@@ -5,6 +5,7 @@ import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger, writeBinary } from "../resp/bytes.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../store/long_double.ts";
+import { lcs, lcsTableBytes } from "../store/lcs.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -463,7 +464,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
 
 // ---- LCS ----
 
-function lcs(c: Client, argv: string[]): void {
+function lcsCommand(c: Client, argv: string[]): void {
   const va = c.db.get(argv[1]);
   const vb = c.db.get(argv[2]);
   if (
@@ -493,86 +494,29 @@ function lcs(c: Client, argv: string[]): void {
   if (getidx && getlen) {
     return c.error("ERR If you want both the length and indexes, please just use IDX.");
   }
-  const alen = a.length;
-  const blen = b.length;
-  const cells = (alen + 1) * (blen + 1);
-  if (cells * 4 > c.server.config.num("proto-max-bulk-len")) {
+  if (lcsTableBytes(a.length, b.length) > c.server.config.num("proto-max-bulk-len")) {
     return c.error(
       "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
     );
   }
-  const table = new Uint32Array(cells);
-  const w = blen + 1;
-  for (let i = 1; i <= alen; i++) {
-    const ac = a.charCodeAt(i - 1);
-    for (let j = 1; j <= blen; j++) {
-      if (ac === b.charCodeAt(j - 1)) table[i * w + j] = table[(i - 1) * w + j - 1] + 1;
-      else {
-        const l1 = table[(i - 1) * w + j];
-        const l2 = table[i * w + j - 1];
-        table[i * w + j] = l1 > l2 ? l1 : l2;
-      }
-    }
-  }
-  const total = table[alen * w + blen];
-  if (getlen && !getidx) return c.reply.int(total);
-  const result: string[] = new Array(total);
-  const ranges: number[][] = [];
-  let idx = total;
-  let arangeStart = alen;
-  let arangeEnd = 0;
-  let brangeStart = 0;
-  let brangeEnd = 0;
-  let i = alen;
-  let j = blen;
-  while (i > 0 && j > 0) {
-    let emit = false;
-    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
-      result[idx - 1] = a[i - 1];
-      if (arangeStart === alen) {
-        arangeStart = i - 1;
-        arangeEnd = i - 1;
-        brangeStart = j - 1;
-        brangeEnd = j - 1;
-      } else if (arangeStart === i && brangeStart === j) {
-        arangeStart--;
-        brangeStart--;
-      } else {
-        emit = true;
-      }
-      if (arangeStart === 0 || brangeStart === 0) emit = true;
-      idx--;
-      i--;
-      j--;
-    } else {
-      if (table[(i - 1) * w + j] > table[i * w + j - 1]) i--;
-      else j--;
-      if (arangeStart !== alen) emit = true;
-    }
-    if (emit) {
-      const matchLen = arangeEnd - arangeStart + 1;
-      if (minmatchlen === 0 || matchLen >= minmatchlen) {
-        ranges.push([arangeStart, arangeEnd, brangeStart, brangeEnd, matchLen]);
-      }
-      arangeStart = alen;
-    }
-  }
-  if (!getidx) return c.reply.bulk(result.join(""));
+  const result = lcs(a, b, { walk: getidx || !getlen, minMatchLen: minmatchlen });
+  if (getlen && !getidx) return c.reply.int(result.length);
+  if (!getidx) return c.reply.bulk(result.text);
   c.reply.map(2);
   c.reply.bulk("matches");
-  c.reply.array(ranges.length);
-  for (const r of ranges) {
+  c.reply.array(result.matches.length);
+  for (const m of result.matches) {
     c.reply.array(withmatchlen ? 3 : 2);
     c.reply.array(2);
-    c.reply.int(r[0]);
-    c.reply.int(r[1]);
+    c.reply.int(m.a[0]);
+    c.reply.int(m.a[1]);
     c.reply.array(2);
-    c.reply.int(r[2]);
-    c.reply.int(r[3]);
-    if (withmatchlen) c.reply.int(r[4]);
+    c.reply.int(m.b[0]);
+    c.reply.int(m.b[1]);
+    if (withmatchlen) c.reply.int(m.length);
   }
   c.reply.bulk("len");
-  c.reply.int(total);
+  c.reply.int(result.length);
 }
 
 const S = { categories: ["string"] };
@@ -607,5 +551,5 @@ export const commands: CommandSpec[] = [
   cmd("string", "incrby", 3, "write denyoom fast", incrby, K1),
   cmd("string", "decrby", 3, "write denyoom fast", decrby, K1),
   cmd("string", "incrbyfloat", 3, "write denyoom fast", incrbyfloat, K1),
-  cmd("string", "lcs", -3, "readonly", lcs, { keys: [1, 2, 1], ...S }),
+  cmd("string", "lcs", -3, "readonly", lcsCommand, { keys: [1, 2, 1], ...S }),
 ];
