@@ -42,6 +42,8 @@ export class AofState implements PropagationSink {
   #written = 0;
   #durable = 0;
   #waiters: Array<{ target: number; resolve: () => void }> = [];
+  /** the pending batched write (everysec / no) */
+  #batchWrite: Promise<void> | null = null;
   #syncScheduled = false;
   #syncing = false;
   #lastFsync = Date.now();
@@ -129,8 +131,17 @@ export class AofState implements PropagationSink {
     if (this.#appended === this.#durable) return null;
     const policy = this.#cfg.get("appendfsync");
     if (policy !== "always") {
-      this.writePending();
-      return null;
+      if (this.#pendingBytes === 0) return null;
+      // one write for every client whose commands ran in this turn (their read
+      // continuations are already queued ahead of this microtask)
+      this.#batchWrite ??= new Promise((resolve) =>
+        queueMicrotask(() => {
+          this.#batchWrite = null;
+          this.writePending();
+          resolve();
+        })
+      );
+      return this.#batchWrite;
     }
     const target = this.#appended;
     return new Promise((resolve) => {
