@@ -176,6 +176,11 @@ export class AofState implements PropagationSink {
       }
       if (target > this.#durable) this.#durable = target;
       this.#lastFsync = Date.now();
+      if (!this.lastWriteOk) {
+        // the write failed: the replies go out (later writes get MISCONF) rather than
+        // waiting forever; Redis exits in this case
+        for (const w of this.#waiters.splice(0)) w.resolve();
+      }
       this.#release();
     } finally {
       this.#syncing = false;
