@@ -354,6 +354,15 @@ export class AofState implements PropagationSink {
     this.#enable();
   }
 
+  /** The manifest on disk, or an empty one when there is none (or it is unreadable). */
+  #readManifest(): AofManifest {
+    try {
+      return parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
+    } catch {
+      return emptyManifest();
+    }
+  }
+
   /** DEBUG LOADAOF: flushes the AOF, empties the dataset and replays the files. */
   reload(): void {
     this.flushSync();
@@ -452,11 +461,7 @@ export class AofState implements PropagationSink {
   start(): void {
     if (this.on) return;
     Deno.mkdirSync(this.dirPath, { recursive: true });
-    try {
-      this.manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
-    } catch {
-      this.manifest = emptyManifest();
-    }
+    this.manifest = this.#readManifest();
     this.#enable();
     this.rewrite();
   }
@@ -492,6 +497,7 @@ export class AofState implements PropagationSink {
     server.log("notice", "Background append only file rewriting started");
     try {
       Deno.mkdirSync(this.dirPath, { recursive: true });
+      if (!this.on) this.manifest = this.#readManifest();
       const oldIncr = this.manifest.incr.slice();
       if (this.on) this.#openNewIncr();
       // same instant as the incr switch: the base holds exactly what precedes it
