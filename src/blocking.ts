@@ -49,6 +49,8 @@ export class Blocking {
   /** clients blocked on anything */
   blockedCount = 0;
   #stillBlocked = false;
+  /** set while a served client is unblocked after its re-run */
+  #serving = false;
 
   constructor(server: Server) {
     this.server = server;
@@ -111,10 +113,23 @@ export class Blocking {
     c.resume();
   }
 
+  /**
+   * True when the command that just ran on `c` left it waiting (it blocked, or a re-run
+   * found nothing to serve). Redis counts a blocked command in its stats once, when it
+   * is served (by the re-run) or ends otherwise (unblock()), so call() skips it now.
+   */
+  leftWaiting(c: Client): boolean {
+    return c.blocked !== null && (!c.reprocessing || this.#stillBlocked);
+  }
+
   /** Removes a client from every wait list (it stays unserved). */
   unblock(c: Client): void {
     const state = c.blocked;
     if (state === null) return;
+    // served by a re-run: call() counted it; postponed by a pause: it has not run yet
+    if (!this.#serving && !c.closed && state.kind !== "pause") {
+      this.server.stats.called(state.spec, 0, false);
+    }
     if (state.timer !== undefined) clearTimeout(state.timer);
     const perDb = this.#byKey.get(state.db);
     for (const key of state.keys) {
@@ -185,7 +200,12 @@ export class Blocking {
       c.db = savedDb;
       return false;
     }
-    this.unblock(c);
+    this.#serving = true;
+    try {
+      this.unblock(c);
+    } finally {
+      this.#serving = false;
+    }
     c.resume();
     c.scheduleFlush();
     return true;

@@ -212,8 +212,10 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   server.clock = end;
   const usec = Math.round((end - start) * 1000);
   c.lastCommand = fullName(spec);
-  server.stats.called(spec, usec, c.commandFailed);
-  if (server.slowlogHook !== null) {
+  // a command left waiting is counted and slow-logged when it ends (Redis's blocked.c)
+  const waiting = server.blocking.blockedCount > 0 && server.blocking.leftWaiting(c);
+  if (!waiting) server.stats.called(spec, usec, c.commandFailed);
+  if (server.slowlogHook !== null && !waiting) {
     server.slowlogHook(c, spec.redact ? spec.redact(argv) : argv, usec);
   }
   if (server.dirty !== dirtyBefore && !c.preventPropagation) {

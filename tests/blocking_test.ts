@@ -284,3 +284,16 @@ Deno.test("CLIENT UNBLOCK ends a blocking pop with a timeout or an error", async
     assert.equal(await w.call("CLIENT", "UNBLOCK", id as number), 0);
   });
 });
+
+Deno.test("a blocking command counts once in INFO commandstats, when it ends", async () => {
+  await withServer(2, async (t, [a, w]) => {
+    await send(a, "BLPOP", "q", 0);
+    await blockedClients(t, 1);
+    await w.call("LPUSH", "other", "x");
+    await w.call("RPUSH", "q", "v");
+    await a.read();
+    assert.equal(await a.call("BLPOP", "q", "0.01"), null);
+    const info = await w.call("INFO", "commandstats") as string;
+    assert.match(info, /cmdstat_blpop:calls=2,/);
+  });
+});
