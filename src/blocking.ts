@@ -51,6 +51,7 @@ export class Blocking {
   #stillBlocked = false;
   /** set while a served client is unblocked after its re-run */
   #serving = false;
+  #servingKey: string | null = null;
 
   constructor(server: Server) {
     this.server = server;
@@ -143,6 +144,14 @@ export class Blocking {
     this.blockedCount--;
   }
 
+  /**
+   * While a blocked command is re-run: the ready key that woke it. Redis serves a client
+   * blocked on several keys from the key that became ready, not its first key.
+   */
+  get servingKey(): string | null {
+    return this.#servingKey;
+  }
+
   /** True if some client waits on `key` in `db`. */
   hasWaiters(db: Db, key: string): boolean {
     return this.#byKey.get(db)?.has(key) ?? false;
@@ -174,7 +183,7 @@ export class Blocking {
         const existed = db.dict.has(key);
         for (const c of [...waiting]) {
           if (c.blocked === null || c.closed) continue;
-          if (!this.#rerun(c)) continue;
+          if (!this.#rerun(c, key)) continue;
           // each served client is its own execution unit, as Redis's afterCommand()
           this.server.flushPropagation();
           if (existed && !db.dict.has(key)) break;
@@ -185,16 +194,18 @@ export class Blocking {
   }
 
   /** Re-runs a blocked client's command; returns true if it was served. */
-  #rerun(c: Client): boolean {
+  #rerun(c: Client, key: string): boolean {
     const state = c.blocked!;
     const savedDb = c.db;
     c.db = state.db;
     c.reprocessing = true;
     this.#stillBlocked = false;
+    this.#servingKey = key;
     try {
       call(c, state.spec, state.argv);
     } finally {
       c.reprocessing = false;
+      this.#servingKey = null;
     }
     if (this.#stillBlocked) {
       c.db = savedDb;

@@ -297,3 +297,15 @@ Deno.test("a blocking command counts once in INFO commandstats, when it ends", a
     assert.match(info, /cmdstat_blpop:calls=2,/);
   });
 });
+
+Deno.test("a client blocked on several keys is served from the key that became ready first", async () => {
+  await withServer(2, async (t, [a, w]) => {
+    await send(a, "BLPOP", "k1", "k2", 0);
+    await blockedClients(t, 1);
+    await w.call("MULTI");
+    await w.call("RPUSH", "k2", "a");
+    await w.call("RPUSH", "k1", "b");
+    await w.call("EXEC");
+    assert.deepEqual(await a.read(), ["k2", "a"]);
+  });
+});

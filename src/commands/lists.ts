@@ -424,12 +424,14 @@ function lmpop(c: Client, argv: string[]): void {
 }
 
 /**
- * The first non-empty list among `keys`, for a blocking command: a key of another type
- * is WRONGTYPE on the first run, but while re-run for a woken client Redis 7.0 keeps
- * waiting on it instead. Returns null after an error reply.
+ * The first non-empty list among `keys`, for a blocking command. Re-run for a woken
+ * client, the key that became ready comes first (as Redis serves it), and a key of
+ * another type is skipped (Redis 7.0 keeps waiting) instead of answering WRONGTYPE.
+ * Returns null after an error reply.
  */
 function firstList(c: Client, keys: string[]): [string, ListValue] | undefined | null {
-  for (const key of keys) {
+  const ready = c.reprocessing ? c.server.blocking.servingKey : null;
+  for (const key of ready !== null && keys.includes(ready) ? [ready, ...keys] : keys) {
     const e = c.db.lookupWrite(key);
     if (e === undefined) continue;
     if (!(e.value instanceof ListValue)) {
