@@ -155,10 +155,14 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
     const denied = server.aclCheck(c, spec, argv);
     if (denied !== null) return denied;
   }
-  const isWrite = flags.includes("write");
+  // EXEC counts as a write (and may be refused for OOM) when its queue holds writes
+  const queued = spec.name === "exec" && c.multi !== null ? c.multi : null;
+  const isWrite = flags.includes("write") ||
+    (queued !== null && queued.some((q) => q.spec.flags.includes("write")));
+  const denyOom = flags.includes("denyoom") ||
+    (queued !== null && queued.some((q) => q.spec.flags.includes("denyoom")));
   if (
-    server.maxmemoryExceeded !== null && flags.includes("denyoom") && !c.isMaster &&
-    server.maxmemoryExceeded()
+    server.maxmemoryExceeded !== null && denyOom && !c.isMaster && server.maxmemoryExceeded()
   ) return ERR.oom;
   if (isWrite && !c.isMaster && server.writeGuard !== null) {
     const denied = server.writeGuard(c, spec);

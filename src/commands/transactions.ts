@@ -50,14 +50,6 @@ function exec(c: Client): void {
     discardTransaction(c);
     return;
   }
-  // The server may have become a read-only replica, or run out of memory, since the
-  // commands were queued (Redis rejects EXEC itself then).
-  const refusal = execRefusal(c);
-  if (refusal !== null) {
-    c.error(`EXECABORT Transaction discarded because of: ${refusal}`);
-    discardTransaction(c);
-    return;
-  }
   server.unwatchAll(c);
   c.multi = null;
   c.reply.array(queue.length);
@@ -81,23 +73,6 @@ function exec(c: Client): void {
   // propagation point when there is more than one); EXEC itself is not
   c.preventPropagation = true;
   c.commandFailed = false;
-}
-
-/** An error that makes EXEC refuse the whole queue, or null. */
-function execRefusal(c: Client): string | null {
-  const server = c.server;
-  if (c.isMaster) return null;
-  const queue = c.multi!;
-  const write = queue.find((q) => q.spec.flags.includes("write"));
-  if (write !== undefined && server.writeGuard !== null) {
-    const denied = server.writeGuard(c, write.spec);
-    if (denied !== null) return denied;
-  }
-  if (
-    server.maxmemoryExceeded !== null && queue.some((q) => q.spec.flags.includes("denyoom")) &&
-    server.maxmemoryExceeded()
-  ) return ERR.oom;
-  return null;
 }
 
 function watch(c: Client, argv: string[]): void {
