@@ -354,7 +354,7 @@ function skipModuleOpcodes(d: RdbDecoder): void {
 const MODULE_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /** The 9-character module name encoded in a module type id. */
-export function moduleName(id: bigint): string {
+function moduleName(id: bigint): string {
   let name = "";
   const bits = id >> 10n;
   for (let i = 8; i >= 0; i--) name += MODULE_CHARSET[Number((bits >> BigInt(6 * i)) & 63n)];

@@ -323,17 +323,12 @@ function unregister(server: Server, snap: Snapshot): void {
   }
 }
 
-/** Number of snapshots currently being written (copy-on-write active). */
-export function runningSnapshots(server: Server): number {
-  return running.get(server)?.size ?? 0;
-}
-
 /**
  * Yields to the event loop so clients are served between snapshot slices. (In Deno,
  * setImmediate and MessageChannel callbacks run before pending socket I/O is polled;
  * a timer lets reads and writes through.)
  */
-export function yieldToEventLoop(): Promise<void> {
+function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
