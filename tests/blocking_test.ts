@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
 import {
   callRaw,
   RespClient,
@@ -308,4 +310,41 @@ Deno.test("a client blocked on several keys is served from the key that became r
     await w.call("EXEC");
     assert.deepEqual(await a.read(), ["k2", "a"]);
   });
+});
+
+Deno.test("ioredis and node-redis drive lists, hashes and blocking pops", async () => {
+  const t = await startRedeno();
+  const opts = { port: t.port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 };
+  const io = new Redis(opts);
+  const ioBlocked = new Redis(opts);
+  const nr = createClient({ socket: { port: t.port, host: "127.0.0.1" } });
+  try {
+    await io.connect();
+    await ioBlocked.connect();
+    await nr.connect();
+    assert.equal(await io.rpush("l", "a", "b", "c"), 3);
+    assert.deepEqual(await io.lrange("l", 0, -1), ["a", "b", "c"]);
+    assert.equal(await io.lmove("l", "m", "LEFT", "RIGHT"), "a");
+    assert.deepEqual(await nr.lPopCount("l", 5), ["b", "c"]);
+    assert.equal(await nr.lPos("m", "a"), 0);
+    const waiting = ioBlocked.blpop("q", 0);
+    await blockedClients(t, 1);
+    await nr.rPush("q", "served");
+    assert.deepEqual(await waiting, ["q", "served"]);
+    assert.equal(await ioBlocked.brpop("q", 0.05), null);
+    assert.equal(await io.hset("h", { a: "1", b: "2" }), 2);
+    assert.deepEqual(await io.hgetall("h"), { a: "1", b: "2" });
+    assert.deepEqual({ ...await nr.hGetAll("h") }, { a: "1", b: "2" });
+    assert.equal(await nr.hIncrByFloat("h", "a", 0.5), "1.5");
+    assert.deepEqual(await io.hmget("h", "a", "zz"), ["1.5", null]);
+    assert.deepEqual(await nr.hScan("h", 0), {
+      cursor: 0,
+      tuples: [{ field: "a", value: "1.5" }, { field: "b", value: "2" }],
+    });
+  } finally {
+    io.disconnect();
+    ioBlocked.disconnect();
+    await nr.disconnect();
+    await t.stop();
+  }
 });
