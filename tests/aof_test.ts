@@ -378,3 +378,23 @@ Deno.test("DEBUG LOADAOF reloads the dataset from the AOF files", async () => {
     await ours.stop();
   }
 });
+
+Deno.test("aof-timestamp-enabled writes #TS annotations that replay skips", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-aof-ts-" });
+  const args = ["--dir", dir, "--appendonly", "yes", "--aof-timestamp-enabled", "yes"];
+  try {
+    const first = await startRedeno(args);
+    const c = await RespClient.connect(first.port);
+    await c.call("SET", "a", "1");
+    c.close();
+    await first.stop();
+    ok(/^#TS:\d+\r\n/.test(await Deno.readTextFile(lastIncr(dir))));
+    const second = await startRedeno(args);
+    const c2 = await RespClient.connect(second.port);
+    strictEqual(await c2.call("GET", "a"), "1");
+    c2.close();
+    await second.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

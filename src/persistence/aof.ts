@@ -37,6 +37,7 @@ export class AofState implements PropagationSink {
   #chunks: Uint8Array[] = [];
   #pendingBytes = 0;
   #lastDb = -1;
+  #lastTimestamp = 0;
   /** bytes accepted / written to the file / known durable (monotonic counters) */
   #appended = 0;
   #written = 0;
@@ -89,6 +90,14 @@ export class AofState implements PropagationSink {
 
   /** PropagationSink: appends a command (with SELECT when the db changes). */
   feed(dbId: number, command: Uint8Array): void {
+    if (this.#cfg.bool("aof-timestamp-enabled")) {
+      // Redis's "#TS:<unix seconds>" annotation, once per second with writes
+      const sec = Math.floor(Date.now() / 1000);
+      if (sec > this.#lastTimestamp) {
+        this.#lastTimestamp = sec;
+        this.#push(new TextEncoder().encode(`#TS:${sec}\r\n`));
+      }
+    }
     if (dbId !== this.#lastDb) {
       this.#push(encodeCommand(["SELECT", String(dbId)]));
       this.#lastDb = dbId;
