@@ -18,6 +18,7 @@ import { commands as pubsub } from "./pubsub.ts";
 import { commands as acl } from "./acl.ts";
 import { commands as persistence } from "./persistence.ts";
 import { commands as replication } from "./replication.ts";
+import { commands as scripting } from "./scripting.ts";
 
 /** Every command, keyed by lowercase name. */
 export const COMMANDS: Map<string, CommandSpec> = new Map();
@@ -42,6 +43,7 @@ for (
     acl,
     persistence,
     replication,
+    scripting,
   ]
 ) {
   for (const spec of family) {

@@ -1,0 +1,406 @@
+/**
+ * Running scripts (Redis: script.c and script_lua.c): the run context, the `redis`
+ * API table, and command execution on behalf of a script through a fake client that
+ * shares the caller's database. Scripts run synchronously, so they are atomic.
+ */
+import { lauxlib, lua } from "./fengari.ts";
+import { Client } from "../client.ts";
+import type { Server } from "../server.ts";
+import { call } from "../dispatch.ts";
+import { COMMANDS } from "../commands/mod.ts";
+import type { CommandSpec } from "../commands/table.ts";
+import { ERR } from "../errors.ts";
+import { binaryToBytes } from "../resp/bytes.ts";
+import { sha1Hex } from "../replication/digest.ts";
+import { REDIS_VERSION } from "../version.ts";
+import { errorInfo, luaToReply, replyToLua } from "./convert.ts";
+import { openRedisLibs } from "./libs.ts";
+import {
+  ls,
+  type LuaState,
+  pushErrorTable,
+  pushStr,
+  raiseError,
+  setFn,
+  setIntField,
+  setStrField,
+  toStr,
+  Vm,
+} from "./vm.ts";
+
+/** Script flags (Redis: SCRIPT_FLAG_*). */
+export interface ScriptFlags {
+  noWrites: boolean;
+  allowOom: boolean;
+  allowStale: boolean;
+  noCluster: boolean;
+  allowCrossSlot: boolean;
+  /** EVAL without a shebang: Redis's backwards-compatible mode */
+  evalCompat: boolean;
+}
+
+/** A script flags set with nothing allowed. */
+export function noFlags(evalCompat = false): ScriptFlags {
+  return {
+    noWrites: false,
+    allowOom: false,
+    allowStale: false,
+    noCluster: false,
+    allowCrossSlot: false,
+    evalCompat,
+  };
+}
+
+/** Parses one flag name into `flags`; false when unknown. */
+export function applyFlag(flags: ScriptFlags, name: string): boolean {
+  switch (name) {
+    case "no-writes":
+      flags.noWrites = true;
+      return true;
+    case "allow-oom":
+      flags.allowOom = true;
+      return true;
+    case "allow-stale":
+      flags.allowStale = true;
+      return true;
+    case "no-cluster":
+      flags.noCluster = true;
+      return true;
+    case "allow-cross-slot-keys":
+      flags.allowCrossSlot = true;
+      return true;
+  }
+  return false;
+}
+
+/** The flag names of `flags`, in Redis's order (FUNCTION LIST). */
+export function flagNames(flags: ScriptFlags): string[] {
+  const out: string[] = [];
+  if (flags.noWrites) out.push("no-writes");
+  if (flags.allowOom) out.push("allow-oom");
+  if (flags.allowStale) out.push("allow-stale");
+  if (flags.noCluster) out.push("no-cluster");
+  if (flags.allowCrossSlot) out.push("allow-cross-slot-keys");
+  return out;
+}
+
+/** The script being run (Redis: scriptRunCtx). */
+export interface RunContext {
+  server: Server;
+  caller: Client;
+  fake: Client;
+  /** "script: <name>" in errors: the sha of an EVAL script, or the function name */
+  name: string;
+  readOnly: boolean;
+  allowOom: boolean;
+  /** maxmemory was exceeded when the script started */
+  oomAtStart: boolean;
+  /** RESP version of the script's redis.call replies (redis.setresp) */
+  resp: 2 | 3;
+  /** the script already changed the dataset (SCRIPT KILL refuses then) */
+  wrote: boolean;
+  start: number;
+  /** true for FCALL (errors and BUSY wording say FUNCTION) */
+  isFunction: boolean;
+}
+
+let current: RunContext | null = null;
+
+/** The script running now, if any. */
+export function runningScript(): RunContext | null {
+  return current;
+}
+
+/** Installs the `redis` table used while scripts run into the globals at the top. */
+export function openRedisApi(L: LuaState): void {
+  openRedisLibs(L);
+  lua.lua_createtable(L, 0, 32);
+  setFn(L, "call", (L) => redisCall(L, true));
+  setFn(L, "pcall", (L) => redisCall(L, false));
+  setFn(L, "error_reply", errorReply);
+  setFn(L, "status_reply", statusReply);
+  setFn(L, "sha1hex", (L) => {
+    if (lua.lua_gettop(L) !== 1) {
+      return lauxlib.luaL_error(L, ls("wrong number of arguments"));
+    }
+    pushStr(L, sha1Hex(binaryToBytes(toStr(L, 1))));
+    return 1;
+  });
+  setFn(L, "setresp", (L) => {
+    if (lua.lua_gettop(L) !== 1) {
+      return lauxlib.luaL_error(L, ls("redis.setresp() requires one argument."));
+    }
+    const v = lua.lua_tointeger(L, 1);
+    if (v !== 2 && v !== 3) {
+      return lauxlib.luaL_error(L, ls("RESP version must be 2 or 3."));
+    }
+    if (current !== null) current.resp = v;
+    return 0;
+  });
+  setFn(L, "set_repl", (L) => {
+    if (lua.lua_gettop(L) !== 1) {
+      return lauxlib.luaL_error(L, ls("redis.set_repl() requires one argument."));
+    }
+    const v = lua.lua_tointeger(L, 1);
+    if (v < 0 || v > 3) {
+      return lauxlib.luaL_error(
+        L,
+        ls("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+      );
+    }
+    return 0;
+  });
+  setFn(L, "replicate_commands", (L) => {
+    lua.lua_pushboolean(L, true);
+    return 1;
+  });
+  setFn(L, "breakpoint", (L) => {
+    lua.lua_pushboolean(L, false);
+    return 1;
+  });
+  setFn(L, "debug", () => 0);
+  setIntField(L, "REPL_NONE", 0);
+  setIntField(L, "REPL_AOF", 1);
+  setIntField(L, "REPL_SLAVE", 2);
+  setIntField(L, "REPL_REPLICA", 2);
+  setIntField(L, "REPL_ALL", 3);
+  openLogApi(L);
+  lua.lua_setfield(L, -2, ls("redis"));
+}
+
+/** redis.log, LOG_* and the version fields (also available while a library loads). */
+export function openLogApi(L: LuaState): void {
+  setFn(L, "log", redisLog);
+  setIntField(L, "LOG_DEBUG", 0);
+  setIntField(L, "LOG_VERBOSE", 1);
+  setIntField(L, "LOG_NOTICE", 2);
+  setIntField(L, "LOG_WARNING", 3);
+  setStrField(L, "REDIS_VERSION", REDIS_VERSION);
+  const [maj, min, patch] = REDIS_VERSION.split(".").map(Number);
+  setIntField(L, "REDIS_VERSION_NUM", (maj << 16) | (min << 8) | patch);
+}
+
+const LOG_LEVELS = ["debug", "verbose", "notice", "warning"] as const;
+
+let logServer: Server | null = null;
+
+/** The server redis.log writes to (set when a scripting state is created). */
+export function setLogServer(server: Server): void {
+  logServer = server;
+}
+
+function redisLog(L: LuaState): number {
+  const argc = lua.lua_gettop(L);
+  if (argc < 2) return lauxlib.luaL_error(L, ls("redis.log() requires two arguments or more."));
+  if (!lua.lua_isnumber(L, 1)) {
+    return lauxlib.luaL_error(L, ls("First argument must be a number (log level)."));
+  }
+  const level = lua.lua_tointeger(L, 1);
+  if (level < 0 || level > 3) return lauxlib.luaL_error(L, ls("Invalid debug level."));
+  const parts: string[] = [];
+  for (let i = 2; i <= argc; i++) parts.push(toStr(L, i));
+  logServer?.log(LOG_LEVELS[level], parts.join(" "));
+  return 0;
+}
+
+function errorReply(L: LuaState): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
+    return lauxlib.luaL_error(L, ls("wrong number or type of arguments"));
+  }
+  const msg = toStr(L, 1);
+  pushErrorTable(L, msg.startsWith("-") ? msg : "-" + msg);
+  return 1;
+}
+
+function statusReply(L: LuaState): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
+    return lauxlib.luaL_error(L, ls("wrong number or type of arguments"));
+  }
+  const msg = toStr(L, 1);
+  lua.lua_createtable(L, 0, 1);
+  setStrField(L, "ok", msg);
+  return 1;
+}
+
+/** Reads redis.call's arguments; null when one is not a string or number. */
+function callArgs(L: LuaState, argc: number): string[] | null {
+  const argv: string[] = [];
+  for (let i = 1; i <= argc; i++) {
+    const t = lua.lua_type(L, i);
+    if (t === lua.LUA_TNUMBER) {
+      if (lua.lua_isinteger(L, i)) argv.push(String(lua.lua_tointeger(L, i)));
+      else argv.push(formatArgNumber(lua.lua_tonumber(L, i)));
+    } else if (t === lua.LUA_TSTRING) argv.push(toStr(L, i));
+    else return null;
+  }
+  return argv;
+}
+
+/** A number argument as Redis 7.0 formats it (fpconv_dtoa: shortest round trip). */
+function formatArgNumber(n: number): string {
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  return String(n).replace("e+", "e");
+}
+
+function redisCall(L: LuaState, raise: boolean): number {
+  const ctx = current;
+  const argc = lua.lua_gettop(L);
+  if (ctx === null) {
+    return raiseError(L, "redis.call/pcall can only be called inside a script invocation");
+  }
+  if (argc === 0) {
+    return raiseOrReturn(L, raise, "Please specify at least one argument for this redis lib call");
+  }
+  const argv = callArgs(L, argc);
+  if (argv === null) {
+    return raiseOrReturn(L, raise, "Lua redis lib command arguments must be strings or integers");
+  }
+  const refusal = checkScriptCommand(ctx, argv);
+  if (refusal !== null) return raiseOrReturn(L, raise, refusal);
+  const fake = ctx.fake;
+  const spec = fake.spec!;
+  const dirty = ctx.server.dirty;
+  fake.reply.len = 0;
+  fake.reply.resp = ctx.resp;
+  call(fake, spec, argv);
+  if (ctx.server.dirty !== dirty) ctx.wrote = true;
+  const err = replyToLua(L, fake.reply.buf, fake.reply.len);
+  fake.reply.len = 0;
+  if (err !== null && raise) {
+    lua.lua_pop(L, 1);
+    pushErrorTable(L, "-" + err);
+    return lua.lua_error(L);
+  }
+  return 1;
+}
+
+function raiseOrReturn(L: LuaState, raise: boolean, error: string): number {
+  pushErrorTable(L, error);
+  return raise ? lua.lua_error(L) : 1;
+}
+
+/** Redis's scriptCall checks; sets fake.spec on success, else returns the error. */
+function checkScriptCommand(ctx: RunContext, argv: string[]): string | null {
+  let spec: CommandSpec | undefined = COMMANDS.get(argv[0].toLowerCase());
+  if (spec === undefined) return "Unknown Redis command called from script";
+  if (spec.subcommands !== undefined && argv.length > 1) {
+    const sub = spec.subcommands.get(argv[1].toLowerCase());
+    if (sub === undefined) return "Unknown Redis command called from script";
+    spec = sub;
+  }
+  if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+    return "Wrong number of args calling Redis command from script";
+  }
+  const flags = spec.flags;
+  if (flags.includes("noscript")) return "This Redis command is not allowed from script";
+  const server = ctx.server;
+  const fake = ctx.fake;
+  if (server.aclCheck !== null) {
+    const denied = server.aclCheck(fake, spec, argv);
+    if (denied !== null) {
+      return "-" + denied.replace(/^NOPERM /, "NOPERM The user executing the script ");
+    }
+  }
+  if (flags.includes("write")) {
+    if (ctx.readOnly) return "Write commands are not allowed from read-only scripts.";
+    if (server.writeGuard !== null && !ctx.caller.isMaster) {
+      const denied = server.writeGuard(fake, spec);
+      if (denied !== null) return "-" + denied;
+    }
+  }
+  if (
+    flags.includes("denyoom") && ctx.oomAtStart && !ctx.allowOom && !ctx.wrote &&
+    !ctx.caller.isMaster
+  ) return "-" + ERR.oom;
+  fake.spec = spec;
+  return null;
+}
+
+/** The fake client scripts run commands through (Redis: the lua client). */
+export function scriptClient(server: Server): Client {
+  let fake = FAKES.get(server);
+  if (fake === undefined) {
+    fake = new Client(server, null);
+    fake.name = "";
+    FAKES.set(server, fake);
+  }
+  return fake;
+}
+
+const FAKES = new WeakMap<Server, Client>();
+
+/**
+ * Runs the compiled function `ref` of `vm` for `c` with KEYS and ARGV; the reply (or
+ * Redis's error) goes to `c`. The caller checked the script flags already.
+ */
+export function runScript(
+  vm: Vm,
+  ref: number,
+  ctx: RunContext,
+  keys: string[],
+  args: string[],
+  passAsArgs: boolean,
+): void {
+  const L = vm.L;
+  const c = ctx.caller;
+  const fake = ctx.fake;
+  fake.db = c.db;
+  fake.user = c.user;
+  fake.authenticated = true;
+  fake.ext = c.ext;
+  fake.reply.resp = 2;
+  if (!passAsArgs) {
+    vm.setGlobalArray("KEYS", keys);
+    vm.setGlobalArray("ARGV", args);
+  }
+  current = ctx;
+  let ok: boolean;
+  try {
+    ok = vm.pcall(ref, (L) => {
+      if (!passAsArgs) return 0;
+      pushArray(L, keys);
+      pushArray(L, args);
+      return 2;
+    });
+  } finally {
+    current = null;
+  }
+  if (ok) {
+    luaToReply(L, c, ctx.resp);
+  } else {
+    replyScriptError(L, c, ctx.name);
+  }
+  lua.lua_settop(L, 0);
+}
+
+function pushArray(L: LuaState, items: string[]): void {
+  lua.lua_createtable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    pushStr(L, items[i]);
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/** Replies with the error at the top of the stack the way Redis formats it. */
+function replyScriptError(L: LuaState, c: Client, name: string): void {
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+    const msg = lua.lua_isstring(L, -1) ? toStr(L, -1) : "execution failure";
+    c.error(`ERR Error running script ${name}, ${msg.slice(0, 100)}`);
+    return;
+  }
+  const info = errorInfo(L, lua.lua_gettop(L));
+  let msg = info.msg;
+  if (info.line !== null && info.source !== null) {
+    msg += ` script: ${name}, on ${info.source}:${info.line}.`;
+  }
+  c.error(msg.replace(/[\r\n]/g, " "));
+}
+
+/** The error message of the error table at the top of the stack, without position. */
+export function errorMessage(L: LuaState): string {
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+    return lua.lua_isstring(L, -1) ? toStr(L, -1) : "execution failure";
+  }
+  return errorInfo(L, lua.lua_gettop(L)).msg;
+}

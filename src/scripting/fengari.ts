@@ -1,0 +1,3 @@
+/** The fengari Lua VM, configured by lua_conf.ts (imported first on purpose). */
+import "./lua_conf.ts";
+export { lauxlib, lua, lualib } from "fengari";
