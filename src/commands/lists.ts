@@ -275,7 +275,9 @@ function lpos(c: Client, argv: string[]): void {
           "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
         );
       }
-      rank = n;
+      // Redis negates LONG_MIN in place, which leaves it negative and matching at once:
+      // it behaves as -1
+      rank = argv[j] === "-9223372036854775808" ? -1 : n;
     } else if (opt === "count" && more) {
       const n = parseRange(c, argv[++j], 0, LONG_MAX, "ERR COUNT can't be negative");
       if (n === null) return;
