@@ -291,3 +291,61 @@ Deno.test("the digests' SHA-1 matches node:crypto for every input length across 
     assert.equal(sha1Hex(data), createHash("sha1").update(data).digest("hex"), `length ${len}`);
   }
 });
+
+Deno.test("replica-announce-ip/port are what the primary reports; the backlog is freed after repl-backlog-ttl", async () => {
+  const primary = await startRedeno(["--repl-diskless-sync-delay", "0", "--repl-backlog-ttl", "1"]);
+  const pc = await RespClient.connect(primary.port);
+  const replica = await startRedeno([
+    "--replicaof",
+    "127.0.0.1",
+    String(primary.port),
+    "--replica-announce-ip",
+    "10.1.2.3",
+    "--replica-announce-port",
+    "7777",
+  ]);
+  const rc = await RespClient.connect(replica.port);
+  try {
+    await waitLinkUp(rc);
+    await waitFor(async () => (await infoField(pc, "slave0")).includes("state=online"));
+    assert.match(await infoField(pc, "slave0"), /^ip=10\.1\.2\.3,port=7777,state=online,/);
+    const role = await pc.call("ROLE") as unknown[];
+    assert.deepEqual((role[2] as unknown[][])[0].slice(0, 2), ["10.1.2.3", "7777"]);
+    const before = await info(pc);
+    assert.equal(before.get("repl_backlog_active"), "1");
+    rc.close();
+    await replica.stop();
+    await waitFor(async () => (await infoField(pc, "repl_backlog_active")) === "0", {
+      timeoutMs: 8000,
+      what: "backlog freed",
+    });
+    // a freed backlog means a new history: nobody can continue the old one
+    assert.notEqual(await infoField(pc, "master_replid"), before.get("master_replid"));
+  } finally {
+    pc.close();
+    rc.close();
+    await replica.stop();
+    await primary.stop();
+  }
+});
+
+Deno.test("a replica whose own link is down refuses PSYNC with -NOMASTERLINK", async () => {
+  const primary = await startRedeno();
+  const replica = await startRedeno(["--replicaof", "127.0.0.1", String(primary.port)]);
+  const rc = await RespClient.connect(replica.port);
+  const sub = await RespClient.connect(replica.port);
+  try {
+    await waitLinkUp(rc);
+    await primary.stop();
+    await waitFor(async () => (await infoField(rc, "master_link_status")) === "down");
+    assert.deepEqual(
+      await sub.call("PSYNC", "?", "-1"),
+      new RespError("NOMASTERLINK Can't SYNC while not connected with my master"),
+    );
+  } finally {
+    rc.close();
+    sub.close();
+    await replica.stop();
+    await primary.stop();
+  }
+});
