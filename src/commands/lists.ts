@@ -176,8 +176,7 @@ function lrange(c: Client, argv: string[]): void {
   if (start < 0) start = 0;
   if (start > end || start >= len) return c.reply.array(0);
   if (end >= len) end = len - 1;
-  c.reply.array(end - start + 1);
-  for (let i = start; i <= end; i++) c.reply.bulk(list.at(i)!);
+  c.reply.bulkArray(list.range(start, end));
 }
 
 function lindex(c: Client, argv: string[]): void {
