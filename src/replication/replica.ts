@@ -89,8 +89,8 @@ export class MasterLink {
   state: LinkState = "connect";
   /** last time anything was read from the primary (ms) */
   lastIo = Date.now();
-  /** when the link went down (ms); 0 while it is up */
-  downSince = Date.now();
+  /** when the link went down (ms); 0 while it is up or was never up */
+  downSince = 0;
   /** the fake client that executes the stream (Redis: server.master) */
   masterClient: Client | null = null;
   /** Redis: master->reploff (applied) and master->read_reploff (received) */
