@@ -121,31 +121,31 @@ export function openRedisApi(L: LuaState): void {
   setFn(L, "status_reply", statusReply);
   setFn(L, "sha1hex", (L) => {
     if (lua.lua_gettop(L) !== 1) {
-      return lauxlib.luaL_error(L, ls("wrong number of arguments"));
+      return raiseError(L, "wrong number of arguments");
     }
     pushStr(L, sha1Hex(binaryToBytes(toStr(L, 1))));
     return 1;
   });
   setFn(L, "setresp", (L) => {
     if (lua.lua_gettop(L) !== 1) {
-      return lauxlib.luaL_error(L, ls("redis.setresp() requires one argument."));
+      return raiseError(L, "redis.setresp() requires one argument.");
     }
     const v = lua.lua_tointeger(L, 1);
     if (v !== 2 && v !== 3) {
-      return lauxlib.luaL_error(L, ls("RESP version must be 2 or 3."));
+      return raiseError(L, "RESP version must be 2 or 3.");
     }
     if (current !== null) current.resp = v;
     return 0;
   });
   setFn(L, "set_repl", (L) => {
     if (lua.lua_gettop(L) !== 1) {
-      return lauxlib.luaL_error(L, ls("redis.set_repl() requires one argument."));
+      return raiseError(L, "redis.set_repl() requires one argument.");
     }
     const v = lua.lua_tointeger(L, 1);
     if (v < 0 || v > 3) {
-      return lauxlib.luaL_error(
+      return raiseError(
         L,
-        ls("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+        "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
       );
     }
     return 0;
@@ -191,12 +191,12 @@ export function setLogServer(server: Server): void {
 
 function redisLog(L: LuaState): number {
   const argc = lua.lua_gettop(L);
-  if (argc < 2) return lauxlib.luaL_error(L, ls("redis.log() requires two arguments or more."));
+  if (argc < 2) return raiseError(L, "redis.log() requires two arguments or more.");
   if (!lua.lua_isnumber(L, 1)) {
-    return lauxlib.luaL_error(L, ls("First argument must be a number (log level)."));
+    return raiseError(L, "First argument must be a number (log level).");
   }
   const level = lua.lua_tointeger(L, 1);
-  if (level < 0 || level > 3) return lauxlib.luaL_error(L, ls("Invalid debug level."));
+  if (level < 0 || level > 3) return raiseError(L, "Invalid debug level.");
   const parts: string[] = [];
   for (let i = 2; i <= argc; i++) parts.push(toStr(L, i));
   logServer?.log(LOG_LEVELS[level], parts.join(" "));
@@ -205,7 +205,7 @@ function redisLog(L: LuaState): number {
 
 function errorReply(L: LuaState): number {
   if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
-    return lauxlib.luaL_error(L, ls("wrong number or type of arguments"));
+    return raiseError(L, "wrong number or type of arguments");
   }
   const msg = toStr(L, 1);
   pushErrorTable(L, msg.startsWith("-") ? msg : "-" + msg);
@@ -214,7 +214,7 @@ function errorReply(L: LuaState): number {
 
 function statusReply(L: LuaState): number {
   if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
-    return lauxlib.luaL_error(L, ls("wrong number or type of arguments"));
+    return raiseError(L, "wrong number or type of arguments");
   }
   const msg = toStr(L, 1);
   lua.lua_createtable(L, 0, 1);

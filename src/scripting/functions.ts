@@ -364,13 +364,13 @@ function parseLibraryHeader(code: string): string | { error: string } {
   const nl = code.indexOf("\n");
   const header = nl < 0 ? code.slice(2) : code.slice(2, nl);
   const parts = header.split(" ").filter((p) => p !== "");
-  if (parts[0] !== "lua") return { error: "ERR Invalid library metadata" };
+  if (parts[0]?.toLowerCase() !== "lua") return { error: "ERR Invalid library metadata" };
   let name: string | null = null;
   for (const p of parts.slice(1)) {
     if (!p.startsWith("name=")) return { error: "ERR Invalid library metadata" };
     name = p.slice(5);
   }
-  if (name === null) return { error: "ERR Library name was not given" };
+  if (name === null) return { error: "ERR Invalid library metadata" };
   if (!NAME_RE.test(name)) return { error: `ERR ${NAME_ERROR}` };
   return name;
 }
