@@ -62,8 +62,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t];
 }
 
-async function loadSeconds(dir: string, log: string): Promise<number> {
-  const text = await Deno.readTextFile(`${dir}/${log}`);
+async function loadSeconds(logFile: string): Promise<number> {
+  const text = await Deno.readTextFile(logFile);
   const all = [...text.matchAll(/DB loaded from disk: ([0-9.]+) seconds/g)];
   return all.length > 0 ? Number(all[all.length - 1][1]) : NaN;
 }
@@ -73,13 +73,15 @@ async function saveAndLoad(
 ): Promise<Record<string, { save: number; load: number }>> {
   const out: Record<string, { save: number; load: number }> = {};
   for (const s of SERVERS) {
-    const p = await s.start(["--loglevel", "notice"]);
+    const dir = await Deno.makeTempDir({ prefix: "persistence-bench-" });
+    const logArgs = ["--loglevel", "notice", "--logfile", `${dir}/server.log`];
+    const p = await s.start(logArgs, dir);
     await fill(p.port, mixed);
     const c = await RespClient.connect(p.port);
     const [, saveMs] = await timed(() => c.call("SAVE"));
     c.close();
     await p.stop();
-    const again = await s.start(["--loglevel", "notice"], p.dir);
+    const again = await s.start(logArgs, p.dir);
     const c2 = await RespClient.connect(again.port);
     let size = await c2.call("DBSIZE");
     while (typeof size !== "number") {
@@ -90,7 +92,7 @@ async function saveAndLoad(
     c2.close();
     await again.stop();
     if (size !== N) throw new Error(`${s.name}: loaded ${size} keys, expected ${N}`);
-    out[s.name] = { save: saveMs / 1000, load: await loadSeconds(p.dir, s.log) };
+    out[s.name] = { save: saveMs / 1000, load: await loadSeconds(`${dir}/server.log`) };
     await Deno.remove(p.dir, { recursive: true });
   }
   return out;

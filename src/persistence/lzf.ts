@@ -12,7 +12,12 @@ const MAX_LIT = 32;
 const MAX_OFF = 1 << 13;
 const MAX_LEN = 264; // (7 + 255) + 2
 
+/**
+ * Positions of 3-byte sequences, stored as `position + base`: each call takes a fresh
+ * base, so entries of earlier calls (< base) read as empty without clearing the table.
+ */
 const htab = new Int32Array(HSIZE);
+let base = 0;
 
 /**
  * Compresses `input` into at most `maxOut` bytes (greedy matching on a 3-byte hash, as
@@ -23,7 +28,13 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
   const n = input.length;
   if (n < 4 || maxOut <= 0) return null;
   const out = new Uint8Array(maxOut + MAX_LIT + 4);
-  htab.fill(-1);
+  if (base + n + 1 >= 0x7fffffff) {
+    htab.fill(0);
+    base = 0;
+  }
+  base += 1;
+  const start = base;
+  base += n;
   let op = 0;
   let litStart = -1; // position of the open literal run's control byte
   let lit = 0;
@@ -33,8 +44,9 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
     if (ip + 2 < n) {
       const h = ((input[ip] << 16 | input[ip + 1] << 8 | input[ip + 2]) * 2654435761 >>> 0) >>>
         (32 - HLOG);
-      const ref = htab[h];
-      htab[h] = ip;
+      const stored = htab[h];
+      htab[h] = ip + start;
+      const ref = stored >= start ? stored - start : -1;
       if (
         ref >= 0 && ip - ref - 1 < MAX_OFF && input[ref] === input[ip] &&
         input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]
