@@ -92,6 +92,11 @@ export class Client {
    * "skip" for the next command, whose replies are dropped (dispatch does it).
    */
   replyMode: "on" | "off" | "skip" | "skip-next" = "on";
+  /**
+   * The current command's replies are pub/sub confirmations, sent even under CLIENT
+   * REPLY OFF|SKIP (Redis's CLIENT_PUSHING); set only when replyMode is not "on".
+   */
+  pushing = false;
   /** descriptor-like number for CLIENT LIST (-1 for fake clients) */
   readonly fd: number;
   /** CLIENT NO-EVICT */
@@ -195,12 +200,13 @@ export class Client {
   /** Executes every complete buffered command, unless blocked. */
   processInput(): void {
     const server = this.server;
-    server.clock = performance.now();
+    server.readClock();
     server.clockFresh = true;
     try {
       this.#processInput();
     } finally {
       server.clockFresh = false;
+      server.moreInBatch = false;
     }
   }
 
@@ -221,6 +227,7 @@ export class Client {
         break;
       }
       if (argv === null) break;
+      this.server.moreInBatch = this.parser.pending > 0;
       processCommand(this, argv);
     }
   }
