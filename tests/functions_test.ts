@@ -10,6 +10,8 @@ const LIB = "#!lua name=mylib\n" +
   "redis.register_function('f1', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n" +
   "redis.register_function{function_name='f2', callback=function(keys, args) return {keys[1], args[1]} end, flags={'no-writes'}, description='desc'}";
 
+const ONE = "#!lua name=one\nredis.register_function('onefn', function() return 'one' end)";
+
 Deno.test({
   name: "FUNCTION LOAD/LIST/STATS/DELETE/FLUSH and FCALL match redis-server",
   ignore: IGNORE_SIDE_BY_SIDE,
@@ -21,9 +23,10 @@ Deno.test({
         ["FUNCTION", "LOAD", LIB],
         ["FUNCTION", "LOAD", LIB],
         ["FUNCTION", "LOAD", "REPLACE", LIB],
-        ["FUNCTION", "LIST"],
-        ["FUNCTION", "LIST", "WITHCODE"],
-        ["FUNCTION", "LIST", "LIBRARYNAME", "my*"],
+        ["FUNCTION", "LOAD", ONE],
+        ["FUNCTION", "LIST", "LIBRARYNAME", "on*"],
+        ["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "one"],
+        ["FCALL", "ONEFN", 0],
         ["FUNCTION", "LIST", "LIBRARYNAME", "x*"],
         ["FUNCTION", "LIST", "LIBRARYNAME"],
         ["FUNCTION", "LIST", "foo"],

@@ -67,7 +67,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   const split = splitKeys(c, argv);
   if (split === null) return;
   const s = scripting(c.server);
-  const fn = s.hasFunctions ? s.functions.functions.get(argv[1]) : undefined;
+  const fn = s.hasFunctions ? s.functions.functions.get(argv[1].toLowerCase()) : undefined;
   if (fn === undefined) return c.error("ERR Function not found");
   runFor(
     c,

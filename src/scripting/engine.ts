@@ -3,7 +3,7 @@
  * API table, and command execution on behalf of a script through a fake client that
  * shares the caller's database. Scripts run synchronously, so they are atomic.
  */
-import { lauxlib, lua } from "./fengari.ts";
+import { lua } from "./fengari.ts";
 import { Client } from "../client.ts";
 import type { Server } from "../server.ts";
 import { call } from "../dispatch.ts";

@@ -194,7 +194,7 @@ export class FunctionRegistry {
       lua.lua_pop(L, 1);
       return raiseError(L, NAME_ERROR);
     }
-    if (pending.has(name)) {
+    if ([...pending.keys()].some((n) => n.toLowerCase() === name!.toLowerCase())) {
       lua.lua_pop(L, 1);
       return raiseError(L, "Function already exists in the library");
     }
@@ -247,7 +247,7 @@ export class FunctionRegistry {
       return { error: "ERR No functions registered" };
     }
     for (const name of lib.functions.keys()) {
-      const other = this.functions.get(name);
+      const other = this.functions.get(name.toLowerCase());
       if (other !== undefined && other.library.name !== libName) {
         this.#dropFunctions(lib);
         return { error: `ERR Function ${name} already exists` };
@@ -255,7 +255,7 @@ export class FunctionRegistry {
     }
     if (existing !== undefined) this.delete(libName);
     this.libraries.set(libName, lib);
-    for (const f of lib.functions.values()) this.functions.set(f.name, f);
+    for (const f of lib.functions.values()) this.functions.set(f.name.toLowerCase(), f);
     return libName;
   }
 
@@ -267,7 +267,7 @@ export class FunctionRegistry {
   delete(name: string): boolean {
     const lib = this.libraries.get(name);
     if (lib === undefined) return false;
-    for (const f of lib.functions.values()) this.functions.delete(f.name);
+    for (const f of lib.functions.values()) this.functions.delete(f.name.toLowerCase());
     this.#dropFunctions(lib);
     this.libraries.delete(name);
     return true;
@@ -362,9 +362,10 @@ export function parseFunctionsPayload(payload: Uint8Array): string[] | string {
 function parseLibraryHeader(code: string): string | { error: string } {
   if (!code.startsWith("#!")) return { error: "ERR Missing library metadata" };
   const nl = code.indexOf("\n");
-  const header = nl < 0 ? code.slice(2) : code.slice(2, nl);
-  const parts = header.split(" ").filter((p) => p !== "");
-  if (parts[0]?.toLowerCase() !== "lua") return { error: "ERR Invalid library metadata" };
+  if (nl < 0) return { error: "ERR Invalid library metadata" };
+  const parts = code.slice(2, nl).split(" ").filter((p) => p !== "");
+  if (parts.length === 0) return { error: "ERR Invalid library metadata" };
+  if (parts[0].toLowerCase() !== "lua") return { error: `ERR Engine '${parts[0]}' not found` };
   let name: string | null = null;
   for (const p of parts.slice(1)) {
     if (!p.startsWith("name=")) return { error: "ERR Invalid library metadata" };
