@@ -54,6 +54,10 @@ const SORTS: Step[] = [
   ["SORT", "str"],
   ["RPUSH", "e", "", " 1", "2 ", "1e3", "inf", "-inf"],
   ["SORT", "e"],
+  ["COMMAND", "GETKEYS", "SORT", "abc", "STORE", "invalid", "STORE", "stillbad", "STORE", "def"],
+  ["COMMAND", "GETKEYS", "SORT", "abc", "STORE", "limit", "1", "2"],
+  ["COMMAND", "GETKEYS", "SORT", "abc", "GET", "store", "BY", "x"],
+  ["COMMAND", "GETKEYS", "SORT", "abc", "LIMIT", "store", "x", "STORE"],
 ];
 
 Deno.test({

@@ -43,6 +43,23 @@ function hllBytes(c: Client, v: unknown): Uint8Array | null {
 }
 
 /**
+ * The bytes of a source HLL for reading (PFCOUNT of several keys, PFMERGE): a dense one
+ * is viewed in place, through the entry's edit image, instead of being rebuilt into a
+ * 12 KB string and copied back; it is not written. Undefined for a missing key, null
+ * after an error reply.
+ */
+function sourceBytes(c: Client, key: string): Uint8Array | null | undefined {
+  const e = c.db.lookupRead(key);
+  if (e === undefined) return undefined;
+  const bad = checkHeader(e);
+  if (bad !== null) {
+    c.error(bad);
+    return null;
+  }
+  return isDense(e) ? e.editBytes(0) : binaryToBytes(e.value as string);
+}
+
+/**
  * Header checks of Redis's isHLLObjectOrReply, read straight from the entry (so an
  * HLL edited in place is not rebuilt into a string): 0 ok, else the error to reply.
  */
@@ -116,9 +133,8 @@ function pfcount(c: Client, argv: string[]): void {
   if (argv.length > 2) {
     const registers = new Uint8Array(HLL_REGISTERS);
     for (let j = 1; j < argv.length; j++) {
-      const v = c.db.get(argv[j]);
-      if (v === undefined) continue;
-      const b = hllBytes(c, v);
+      const b = sourceBytes(c, argv[j]);
+      if (b === undefined) continue;
       if (b === null) return;
       if (!hllMerge(registers, b)) return c.error(INVALID_HLL_ERR);
     }
@@ -148,9 +164,8 @@ function pfmerge(c: Client, argv: string[]): void {
   const max = new Uint8Array(HLL_REGISTERS);
   let useDense = false;
   for (let j = 1; j < argv.length; j++) {
-    const v = c.db.get(argv[j]);
-    if (v === undefined) continue;
-    const b = hllBytes(c, v);
+    const b = sourceBytes(c, argv[j]);
+    if (b === undefined) continue;
     if (b === null) return;
     if (b[4] === 0) useDense = true;
     if (!hllMerge(max, b)) return c.error(INVALID_HLL_ERR);

@@ -201,16 +201,19 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   c.reply.int(Math.max(outputLen, 0));
 }
 
-/** Key positions of SORT: the sorted key and the STORE destination. */
+/**
+ * Key positions of SORT: the sorted key and the last STORE destination (Redis's
+ * sortGetKeys: a STORE argument is not skipped, so it is scanned as an option too).
+ */
 function sortKeys(argv: string[]): number[] {
-  const out = [1];
-  for (let i = 2; i < argv.length - 1; i++) {
+  let store = -1;
+  for (let i = 2; i < argv.length; i++) {
     const a = argv[i].toLowerCase();
-    if (a === "store") out.push(i + 1);
-    else if (a === "limit") i += 2;
+    if (a === "limit") i += 2;
+    else if (a === "store" && i + 1 < argv.length) store = i + 1;
     else if (a === "by" || a === "get") i++;
   }
-  return out;
+  return store < 0 ? [1] : [1, store];
 }
 
 /** The SORT command specs. */
