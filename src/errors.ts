@@ -15,8 +15,7 @@ export const ERR = {
   noAuth: "NOAUTH Authentication required.",
   wrongPass: "WRONGPASS invalid username-password pair or user is disabled.",
   readOnly: "READONLY You can't write against a read only replica.",
-  masterDown:
-    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+  masterDown: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
   noReplicas: "NOREPLICAS Not enough good replicas to write.",
   oom: "OOM command not allowed when used memory > 'maxmemory'.",
   loading: "LOADING Redis is loading the dataset in memory",

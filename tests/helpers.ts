@@ -275,7 +275,10 @@ export function parseReply(buf: Uint8Array, pos: number): [Reply, number] {
     case "(":
       return [BigInt(line), next];
     case ",":
-      return [{ double: line === "inf" ? Infinity : line === "-inf" ? -Infinity : Number(line) }, next];
+      return [
+        { double: line === "inf" ? Infinity : line === "-inf" ? -Infinity : Number(line) },
+        next,
+      ];
     case "#":
       return [line === "t", next];
     case "_":

@@ -59,7 +59,10 @@ Deno.test("inline commands honour quotes and escapes", async () => {
     await c.write("GET 'a key'\n");
     assert.equal(await c.read(), "x\tyA");
     await c.write('GET "unterminated\r\n');
-    assert.deepEqual(await c.read(), new RespError("ERR Protocol error: unbalanced quotes in request"));
+    assert.deepEqual(
+      await c.read(),
+      new RespError("ERR Protocol error: unbalanced quotes in request"),
+    );
     assert.ok(await c.closedByServer());
   } finally {
     c.close();

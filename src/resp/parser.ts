@@ -257,7 +257,9 @@ export function splitArgs(line: string): string[] | null {
       if (inq) {
         if (i >= n) return null;
         const c = line[i];
-        if (c === "\\" && line[i + 1] === "x" && isHex(line[i + 2] ?? "") && isHex(line[i + 3] ?? "")) {
+        if (
+          c === "\\" && line[i + 1] === "x" && isHex(line[i + 2] ?? "") && isHex(line[i + 3] ?? "")
+        ) {
           cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
           i += 3;
         } else if (c === "\\" && i + 1 < n) {
