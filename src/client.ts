@@ -60,11 +60,9 @@ export class Client {
   laddr = "";
   createdAt = Date.now();
   lastInteraction = Date.now();
-  /** the command being executed */
+  /** the command being executed, or the last one executed (CLIENT LIST cmd=) */
   spec: CommandSpec | null = null;
   argv: string[] = [];
-  /** last executed command's full name, for CLIENT LIST cmd= */
-  lastCommand = "NULL";
   /** authentication: the ACL user name, and whether authenticated */
   user = "default";
   authenticated = true;

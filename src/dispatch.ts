@@ -230,7 +230,6 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   else if (spec.flags.includes("fast") && (++fastRun & 31) !== 0) end = server.clock;
   else end = server.tickClock();
   const usec = Math.round((end - start) * 1000);
-  c.lastCommand = fullName(spec);
   // a command left waiting is counted and slow-logged when it ends (Redis's blocked.c)
   const waiting = server.blocking.blockedCount > 0 && server.blocking.leftWaiting(c);
   if (!waiting) server.stats.called(spec, usec, c.commandFailed);
