@@ -195,9 +195,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "one diskless snapshot serves every replica that asks within repl-diskless-sync-delay",
+  name:
+    "one diskless snapshot serves every replica that asks within repl-diskless-sync-delay, with keep-alives meanwhile",
   async fn() {
-    const primary = await startRedeno(["--repl-diskless-sync-delay", "1"]);
+    const primary = await startRedeno(["--repl-diskless-sync-delay", "2"]);
     const pc = await RespClient.connect(primary.port);
     const a = await RespClient.connect(primary.port);
     const b = await RespClient.connect(primary.port);
@@ -210,6 +211,8 @@ Deno.test({
       await a.write(RespClient.encode(["PSYNC", "?", "-1"]));
       await pc.call("SET", "between", "1");
       await b.write(RespClient.encode(["PSYNC", "?", "-1"]));
+      // while the snapshot waits for more replicas, newlines keep the links alive
+      assert.equal(await a.readRaw(1, 1900), "\n");
       const lineOf = async (r: RespClient) => {
         for (;;) {
           const ch = await r.readRaw(1);
