@@ -71,7 +71,7 @@ export function allTypesCommands(n: number, prefix = ""): Array<Array<string | n
         out.push(["SADD", `set:${k}`, "m1", "m2", String(i)]);
         break;
       case 4:
-        out.push(["ZADD", `zset:${k}`, "1.5", "a", String(i), "b", "-2.5e-7", "c"]);
+        out.push(["ZADD", `zset:${k}`, "1.5", "a", String(i), "b", "-inf", "c", "-2.5e-7", "d"]);
         break;
       case 5:
         out.push(["XADD", `stream:${k}`, "*", "field", String(i)]);
