@@ -13,6 +13,19 @@ import { userDirective } from "./acl_state.ts";
 
 import { REDIS_VERSION as VERSION } from "./version.ts";
 
+const USAGE = `Usage: deno task start [/path/to/redis.conf] [options] [-]
+       deno task start - (read config from stdin)
+       deno task start -v or --version
+       deno task start -h or --help
+
+Examples:
+       deno task start (run the server with default conf)
+       deno task start /etc/redis/6379.conf
+       deno task start --port 7777
+       deno task start --port 7777 --replicaof 127.0.0.1 8888
+       deno task start /etc/myredis.conf --loglevel verbose -
+       deno task start /etc/myredis.conf --loglevel verbose`;
+
 /** Reads the config file (with `include`s) and argv overrides into a Config. */
 export function configFromArgs(args: string[]): Config {
   const { file, text } = argvToConfigText(args);
@@ -56,6 +69,10 @@ export function createServer(config: Config): Server {
 export async function startFromArgs(args: string[]): Promise<Server> {
   if (args[0] === "-v" || args[0] === "--version") {
     console.log(`Redeno server v=${VERSION} (Redis ${VERSION} compatible)`);
+    Deno.exit(0);
+  }
+  if (args[0] === "-h" || args[0] === "--help") {
+    console.log(USAGE);
     Deno.exit(0);
   }
   let config: Config;
