@@ -7,7 +7,13 @@
  *   deno run -A bench/persistence_bench.ts            # N = 1,000,000
  *   KEYS=100000 deno run -A bench/persistence_bench.ts
  */
-import { RespClient, spawnRedeno, startRealRedis, type TestProcess } from "../tests/helpers.ts";
+import {
+  freePort,
+  RespClient,
+  spawnRedeno,
+  startRealRedis,
+  type TestProcess,
+} from "../tests/helpers.ts";
 
 const N = Number(Deno.env.get("KEYS") ?? 1_000_000);
 
@@ -68,6 +74,49 @@ async function loadSeconds(logFile: string): Promise<number> {
   return all.length > 0 ? Number(all[all.length - 1][1]) : NaN;
 }
 
+/**
+ * Starts a server on an existing dir and waits (up to 10 minutes) until it listens:
+ * Redeno loads before listening, which can outlast the test helpers' 15 s limit.
+ */
+async function restart(
+  name: string,
+  args: string[],
+  dir: string,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = freePort();
+  const common = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir];
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const cmd = name === "redis"
+    ? new Deno.Command("redis-server", {
+      args: [...common, ...args],
+      stdout: "null",
+      stderr: "null",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", main, ...common, ...args],
+      stdout: "null",
+      stderr: "null",
+    });
+  const child = cmd.spawn();
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
 async function saveAndLoad(
   mixed: boolean,
 ): Promise<Record<string, { save: number; load: number }>> {
@@ -81,7 +130,7 @@ async function saveAndLoad(
     const [, saveMs] = await timed(() => c.call("SAVE"));
     c.close();
     await p.stop();
-    const again = await s.start(logArgs, p.dir);
+    const again = await restart(s.name, logArgs, p.dir);
     const c2 = await RespClient.connect(again.port);
     let size = await c2.call("DBSIZE");
     while (typeof size !== "number") {
