@@ -17,6 +17,8 @@ export interface OutputLimit {
   softSeconds: number;
 }
 
+const RESOLVED = Promise.resolve();
+
 /** A queued MULTI command. */
 export interface QueuedCommand {
   spec: CommandSpec;
@@ -290,37 +292,41 @@ export class Client {
 
   /** Writes all pending output; resolves when it is written. */
   flush(): Promise<void> {
-    if (this.#writing) return this.#writing;
-    if (this.reply.len === 0 || this.conn === null || this.closed) return Promise.resolve();
-    this.#writing = this.#writeLoop().finally(() => {
-      this.#writing = null;
-    });
-    return this.#writing;
+    if (this.#writing !== null) return this.#writing;
+    if (this.reply.len === 0 || this.conn === null || this.closed) return RESOLVED;
+    const writing = this.#writeLoop();
+    // the loop clears #writing when it ends; it can only end synchronously if closed
+    if (!this.closed) this.#writing = writing;
+    return writing;
   }
 
   async #writeLoop(): Promise<void> {
     const conn = this.conn!;
-    while (this.reply.len > 0 && !this.closed) {
-      // persistence: replies wait until the writes they acknowledge are on disk
-      const barrier = this.server.replyBarrier?.();
-      if (barrier) await barrier;
-      const data = this.reply.take();
-      this.#inFlight = data.length;
-      let off = 0;
-      try {
-        while (off < data.length) {
-          off += await conn.write(off === 0 ? data : data.subarray(off));
+    try {
+      while (this.reply.len > 0 && !this.closed) {
+        // persistence: replies wait until the writes they acknowledge are on disk
+        const barrier = this.server.replyBarrier?.();
+        if (barrier) await barrier;
+        const data = this.reply.take();
+        this.#inFlight = data.length;
+        let off = 0;
+        try {
+          while (off < data.length) {
+            off += await conn.write(off === 0 ? data : data.subarray(off));
+          }
+        } catch (e) {
+          this.#inFlight = 0;
+          this.close();
+          if (!isConnectionError(e)) throw e;
+          return;
         }
-      } catch (e) {
+        this.server.stats.netOutputBytes += data.length;
+        this.server.stats.totalWrites++;
         this.#inFlight = 0;
-        this.close();
-        if (!isConnectionError(e)) throw e;
-        return;
+        this.reply.release(data);
       }
-      this.server.stats.netOutputBytes += data.length;
-      this.server.stats.totalWrites++;
-      this.#inFlight = 0;
-      this.reply.release(data);
+    } finally {
+      this.#writing = null;
     }
   }
 
