@@ -166,6 +166,21 @@ export function checkCommandPerm(user: User, spec: CommandSpec, argv: string[]):
 }
 
 /**
+ * Whether a selector that allows the command can read every key (Redis:
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS, for SORT BY / GET).
+ */
+export function hasUnrestrictedReadAccess(user: User, spec: CommandSpec, argv: string[]): boolean {
+  if (user.unrestricted) return true;
+  const cache = { keys: null };
+  for (const sel of user.selectors) {
+    if (checkSelector(sel, spec, argv, cache).result !== ACL_OK) continue;
+    if (sel.allKeys) return true;
+    if (sel.keys.some((k) => k.pattern === "*" && (k.flags & KEY_READ) !== 0)) return true;
+  }
+  return false;
+}
+
+/**
  * Whether a subscribed client of `original` would lose channels under `updated`'s rules
  * (Redis: ACLKillPubsubClientsIfNeeded): returns a predicate over clients, or null when
  * no client can be affected.
@@ -173,7 +188,10 @@ export function checkCommandPerm(user: User, spec: CommandSpec, argv: string[]):
 export function pubsubRevocation(updated: User, original: User): ((c: Client) => boolean) | null {
   if (updated.selectors.some((s) => s.allChannels)) return null;
   const upcoming = updated.selectors.flatMap((s) => s.channels);
-  const superset = original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)));
+  // an original selector with all channels means the new list cannot be a superset
+  const superset = original.selectors.every((s) =>
+    !s.allChannels && s.channels.every((ch) => upcoming.includes(ch))
+  );
   if (superset) return null;
   return (c: Client) => {
     for (const p of c.patterns) if (!channelAllowed(upcoming, p, true)) return true;

@@ -9,6 +9,7 @@ import { type CommandSpec, fullName } from "./commands/table.ts";
 import { type Config, ConfigError, type Directive } from "./config.ts";
 import { clientInfoString } from "./commands/connection.ts";
 import { ERR } from "./errors.ts";
+import { runningScript } from "./scripting/engine.ts";
 import { AclRuleError, hasSpaces, mergeSelectorArgs, RULE_ERRORS, User } from "./acl.ts";
 import {
   ACL_OK,
@@ -17,6 +18,7 @@ import {
   DENIED_CHANNEL,
   DENIED_CMD,
   DENIED_KEY,
+  hasUnrestrictedReadAccess,
   pubsubRevocation,
 } from "./acl_check.ts";
 
@@ -127,17 +129,31 @@ export class Acl {
     const { result, index } = checkCommandPerm(user, spec, argv);
     if (result === ACL_OK) return null;
     const object = result === DENIED_CMD ? fullName(spec) : argv[index];
-    this.addLog(c, result, object, user.name, fullName(spec));
+    // a command called by a script is logged for the script's caller, in the lua context
+    const script = c.conn === null ? runningScript() : null;
+    if (script !== null && script.fake === c) {
+      this.addLog(script.caller, result, object, user.name, undefined, "lua");
+      return `ERR The user executing the script ${scriptAclMessage(result)}`;
+    } else {
+      this.addLog(c, result, object, user.name, fullName(spec));
+    }
     return this.server.inExec ? execNoPermMessage(result) : noPermMessage(result, spec);
   }
 
   /** Adds (or merges into a recent similar) ACL log entry (Redis: addACLLogEntry). */
-  addLog(c: Client, reason: number, object: string, username: string, cmd?: string): void {
+  addLog(
+    c: Client,
+    reason: number,
+    object: string,
+    username: string,
+    cmd?: string,
+    ctx?: AclLogEntry["context"],
+  ): void {
     let info = clientInfoString(c);
     const name = cmd ?? (c.argv[0] ?? "").toLowerCase();
     info = info.replace(/ cmd=\S* /, ` cmd=${name} `);
     const now = Date.now();
-    const context = c.multi !== null || this.server.inExec ? "multi" : "toplevel";
+    const context = ctx ?? (c.multi !== null || this.server.inExec ? "multi" : "toplevel");
     for (let i = 0; i < this.log.length && i < 10; i++) {
       const e = this.log[i];
       if (
@@ -172,7 +188,7 @@ export class Acl {
   loadFile(path: string, current: Client | null): string | null {
     let text: string;
     try {
-      text = Deno.readTextFileSync(path);
+      text = Deno.readTextFileSync(this.#resolve(path));
     } catch (e) {
       return `Error loading ACLs, opening file '${path}': ${strerror(e)}`;
     }
@@ -226,8 +242,18 @@ export class Acl {
     return null;
   }
 
+  /**
+   * A relative aclfile is relative to `dir` (Redis chdirs to `dir` while reading its
+   * configuration, before it loads the ACL file).
+   */
+  #resolve(path: string): string {
+    if (path.startsWith("/")) return path;
+    return `${this.server.config.get("dir")}/${path}`;
+  }
+
   /** Writes the ACL file atomically (temp file + rename); false on I/O error. */
   saveFile(path: string): boolean {
+    path = this.#resolve(path);
     const tmp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
     try {
       Deno.writeTextFileSync(tmp, this.fileText(), { mode: 0o644 });
@@ -287,6 +313,16 @@ function subscribed(c: Client): boolean {
 function closeClient(c: Client, current: Client | null): void {
   if (c === current) c.closeAfterReply = true;
   else c.close();
+}
+
+/** Redis 7.0's getAclErrorMessage (the end of a script's ACL error). */
+function scriptAclMessage(result: number): string {
+  if (result === DENIED_CMD) return "can't run this command or subcommand";
+  if (result === DENIED_KEY) {
+    return "can't access at least one of the keys mentioned in the command arguments";
+  }
+  if (result === DENIED_CHANNEL) return "can't publish to the channel mentioned in the command";
+  return "lacking the permissions for the command";
 }
 
 /** Redis 7.0's NOPERM error for a denied command. */
@@ -378,6 +414,9 @@ export function installAcl(server: Server): void {
     if (name === "requirepass") applyRequirepass(value);
   });
   server.aclCheck = (c, spec, argv) => acl.check(c, spec, argv);
+  server.fullKeyReadAccess = (c) =>
+    c.spec === null ||
+    hasUnrestrictedReadAccess(acl.users.get(c.user) ?? acl.defaultUser, c.spec, c.argv);
   server.defaultUserNoPass = () => acl.defaultUser.enabled && acl.defaultUser.nopass;
   server.authenticate = (user, pass) => acl.authenticate(acl.current, user, pass);
   server.userExists = (name) => acl.users.has(name);

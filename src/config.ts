@@ -254,6 +254,7 @@ export const PARAMS: ParamDef[] = [
   str("enable-protected-configs", "no", { kind: "enum", values: ["no", "yes", "local"] }),
   str("enable-module-command", "no", { kind: "enum", values: ["no", "yes", "local"] }),
   int("tracking-table-max-keys", 1000000, 0, LLMAX),
+  enm("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
   bool("jemalloc-bg-thread", true),
   int("io-threads", 1, 1, 128, { immutable: true }),
 ];

@@ -36,8 +36,29 @@ export function keyspaceEventsStringToFlags(classes: string): number {
   return flags;
 }
 
+/** The last flags turned into a canonical string, and that string (see configuredFlags). */
+let lastFlags = 0;
+let lastCanonical = "";
+
+/**
+ * The flags behind a canonical config value. The canonical form of "AnKE" is "AKE", as in
+ * Redis, but the server keeps the `n` bit: the value just produced by
+ * keyspaceEventsFlagsToString (CONFIG SET / config file parsing) maps back to its flags.
+ */
+export function configuredFlags(canonical: string): number {
+  if (canonical === lastCanonical) return lastFlags;
+  return keyspaceEventsStringToFlags(canonical);
+}
+
 /** The canonical class string CONFIG GET shows (e.g. "AKE", "glxE"). */
 export function keyspaceEventsFlagsToString(flags: number): string {
+  const out = flagsToString(flags);
+  lastFlags = flags;
+  lastCanonical = out;
+  return out;
+}
+
+function flagsToString(flags: number): string {
   let out = "";
   if ((flags & NOTIFY_ALL) === NOTIFY_ALL) out += "A";
   else {

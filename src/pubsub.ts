@@ -12,7 +12,7 @@ import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import { globMatch } from "./store/glob.ts";
-import { keyspaceEventsStringToFlags, NOTIFY } from "./notify_flags.ts";
+import { configuredFlags, NOTIFY } from "./notify_flags.ts";
 
 /** Output limits of the pubsub client class (bytes, bytes, seconds; 0 = none). */
 interface ObufLimit {
@@ -189,10 +189,19 @@ function parsePubsubLimit(value: string): ObufLimit | null {
 export function installPubSub(server: Server): void {
   const ps = pubsubOf(server);
   const refresh = () => {
-    ps.notifyFlags = Math.max(
-      0,
-      keyspaceEventsStringToFlags(server.config.get("notify-keyspace-events")),
-    );
+    const flags = Math.max(0, configuredFlags(server.config.get("notify-keyspace-events")));
+    ps.notifyFlags = flags;
+    // Redis's dbAdd "new" and lookupKey "keymiss" events: hooks only when subscribed to
+    // by the configuration, so the keyspace pays nothing otherwise
+    const events = flags & (NOTIFY.K | NOTIFY.E);
+    server.keyAdded = events && (flags & NOTIFY.n)
+      ? (db, key) => {
+        if (!server.loading) ps.notify("n", "new", key, db.id);
+      }
+      : undefined;
+    server.keyMiss = events && (flags & NOTIFY.m)
+      ? (db, key) => ps.notify("m", "keymiss", key, db.id)
+      : undefined;
     ps.limit = parsePubsubLimit(server.config.get("client-output-buffer-limit")) ?? ps.limit;
   };
   refresh();

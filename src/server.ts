@@ -228,8 +228,13 @@ export class Server implements KeyspaceHost {
   /** snapshot copy-on-write active (persistence sets it) */
   cowActive = false;
   beforeKeyChange: KeyspaceHost["beforeKeyChange"] = undefined;
+  /** "new" / "keymiss" keyspace notifications (set by pub/sub only when configured) */
+  keyAdded: KeyspaceHost["keyAdded"] = undefined;
+  keyMiss: KeyspaceHost["keyMiss"] = undefined;
   /** ACL permission check: an error string to reject with, or null */
   aclCheck: ((c: Client, spec: CommandSpec, argv: string[]) => string | null) | null = null;
+  /** whether the client's user may read every key with its current command (SORT BY/GET) */
+  fullKeyReadAccess: (c: Client) => boolean = () => true;
   /**
    * Called before a client's replies are written (AOF): a promise to wait for (the
    * writes being acknowledged are not yet on disk), or null to write at once.

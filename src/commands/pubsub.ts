@@ -45,6 +45,7 @@ const SHARD: Kind = {
 };
 
 function confirm(c: Client, kind: string, name: string | null, count: number): void {
+  if (c.replyMode !== "on") c.pushing = true;
   c.reply.push(3);
   c.reply.bulk(kind);
   if (name === null) c.reply.nil();

@@ -84,7 +84,13 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     } else if (opt === "by" && left >= 1) {
       sortBy = argv[++j];
       if (!sortBy.includes("*")) dontsort = true;
+      else if (!c.server.fullKeyReadAccess(c)) {
+        return c.error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+      }
     } else if (opt === "get" && left >= 1) {
+      if (!c.server.fullKeyReadAccess(c)) {
+        return c.error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+      }
       gets.push(argv[++j]);
     } else {
       return c.error(ERR.syntax);

@@ -126,6 +126,10 @@ export interface KeyspaceHost {
   keyModified(db: Db, key: string): void;
   /** blocking bookkeeping: the key was created (lists, zsets, streams can serve) */
   keyReady(db: Db, key: string): void;
+  /** a key was created (the "new" keyspace notification), when the host wants it */
+  keyAdded?(db: Db, key: string): void;
+  /** a read found no key (the "keymiss" keyspace notification), when the host wants it */
+  keyMiss?(db: Db, key: string): void;
   /** true while some snapshot needs beforeKeyChange calls */
   readonly cowActive: boolean;
   /** keyspace_hits / keyspace_misses counters (INFO stats), when the host keeps them */
@@ -173,12 +177,13 @@ export class Db {
     const stats = this.host.stats;
     if (e === undefined) {
       if (stats) stats.keyspaceMisses++;
+      this.host.keyMiss?.(this, key);
       return undefined;
     }
     if (e.expireAt !== 0 && e.expireAt <= this.host.now()) {
       if (stats) stats.keyspaceMisses++;
-      if (this.host.isReplica) return undefined;
-      this.#expire(key);
+      if (!this.host.isReplica) this.#expire(key);
+      this.host.keyMiss?.(this, key);
       return undefined;
     }
     if (stats) stats.keyspaceHits++;
@@ -241,6 +246,7 @@ export class Db {
   add(key: string, value: Value): Entry {
     const e = this.#insert(key, value);
     if (typeof value !== "string") this.host.keyReady(this, key);
+    this.host.keyAdded?.(this, key);
     return e;
   }
 
