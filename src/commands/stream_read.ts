@@ -194,6 +194,12 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
       }
       continue;
     }
+    // history is always served; ">" only when there are new entries
+    let after: StreamId | null = null;
+    if (t.after !== ">") after = t.after;
+    else if (last !== undefined && cmpId(last, t.group.lastId) > 0) after = t.group.lastId;
+    if (after === null) continue;
+    // the consumer is created only when served (a blocked reader gets it when woken)
     const { consumer, created } = lookupOrCreateConsumer(c, t.key, t.group, o.consumerName);
     if (created && o.noack) {
       c.server.alsoPropagate(c.db.id, [
@@ -204,10 +210,7 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
         o.consumerName,
       ]);
     }
-    if (t.after !== ">") served.push({ t, s, after: t.after, consumer });
-    else if (last !== undefined && cmpId(last, t.group.lastId) > 0) {
-      served.push({ t, s, after: t.group.lastId, consumer });
-    }
+    served.push({ t, s, after, consumer });
   }
   if (served.length > 0) {
     // RESP2: an array of [key, entries]; RESP3: a map key → entries
