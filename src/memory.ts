@@ -18,45 +18,59 @@ function stringBytes(s: string): number {
 
 /**
  * Estimates the bytes of `value`: strings exactly, collections by sampling up to
- * `samples` elements (Infinity = all) and scaling by the element count.
+ * `samples` elements (Infinity = all) and scaling by the element count. Value types may
+ * answer for themselves with a `memoryUsage(samples)` method.
  */
 export function memoryUsageOfKey(key: string, value: Value, samples: number): number {
   const base = ENTRY_OVERHEAD + key.length + OBJECT_OVERHEAD;
   if (typeof value === "string") return base + stringBytes(value);
-  return base + estimateObject(value, samples, 0);
+  return base + estimateObject(value, samples);
 }
 
-/** Walks an object graph generically (Maps, Sets, arrays, plain fields), sampling. */
-function estimateObject(v: unknown, samples: number, depth: number): number {
-  if (typeof v === "string") return stringBytes(v);
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return 8;
-  if (v === null || v === undefined || typeof v !== "object" || depth > 4) return 0;
-  const sized = v as { memoryUsage?: (samples: number) => number };
-  if (typeof sized.memoryUsage === "function") return sized.memoryUsage(samples);
-  let items: Iterable<unknown>;
-  let count: number;
-  if (v instanceof Map) {
-    items = v.entries();
-    count = v.size;
-  } else if (v instanceof Set) {
-    items = v.values();
-    count = v.size;
-  } else if (Array.isArray(v)) {
-    items = v;
-    count = v.length;
-  } else if (ArrayBuffer.isView(v)) {
-    return v.byteLength;
-  } else {
-    items = Object.values(v);
-    count = -1;
-  }
-  let sum = 16;
+/** A collection value as MEMORY USAGE sees it: a size and a way to sample elements. */
+interface Sizable {
+  size?: number;
+  length?: number;
+  entries?: () => Iterable<unknown>;
+  values?: () => Iterable<unknown>;
+  members?: () => Iterable<unknown>;
+  memoryUsage?: (samples: number) => number;
+}
+
+/** Bytes of one element: its strings and numbers plus a per-element overhead. */
+function elementBytes(item: unknown): number {
+  if (typeof item === "string") return 16 + stringBytes(item);
+  if (typeof item === "number" || typeof item === "bigint") return 16 + 8;
+  if (Array.isArray(item)) return item.reduce((n: number, x) => n + elementBytes(x), 0);
+  return 64;
+}
+
+/**
+ * Estimates a collection (list, hash, set, zset, stream) from its element count and a
+ * sample of its first `samples` elements, like Redis's objectComputeSize.
+ */
+function estimateObject(v: unknown, samples: number): number {
+  const value = v as Sizable;
+  if (typeof value.memoryUsage === "function") return value.memoryUsage(samples);
+  const count = typeof value.size === "number"
+    ? value.size
+    : typeof value.length === "number"
+    ? value.length
+    : 0;
+  const iterable = typeof value.entries === "function"
+    ? value.entries()
+    : typeof value.values === "function"
+    ? value.values()
+    : typeof value.members === "function"
+    ? value.members()
+    : null;
+  if (iterable === null || count === 0) return 64;
+  let sum = 0;
   let seen = 0;
-  for (const item of items) {
+  for (const item of iterable) {
     if (seen >= samples) break;
-    sum += estimateObject(item, samples, depth + 1);
+    sum += elementBytes(item);
     seen++;
   }
-  if (count > seen && seen > 0) sum = 16 + ((sum - 16) / seen) * count;
-  return Math.round(sum);
+  return 64 + Math.round((sum / Math.max(1, seen)) * count);
 }

@@ -314,6 +314,9 @@ Deno.test("LATENCY records slow commands over the threshold; MEMORY USAGE sizes 
     assert.ok(small > 0 && small < 200);
     assert.ok(big >= 10000 && big < 10300);
     assert.equal(await c.call("MEMORY", "USAGE", "nokey"), null);
+    await c.call("RPUSH", "list", ...Array.from({ length: 100 }, (_, i) => `element-${i}`));
+    const list = await c.call("MEMORY", "USAGE", "list") as number;
+    assert.ok(list > 100 * 10 && list < 100 * 100, `list of 100 takes ${list} bytes`);
   } finally {
     c.close();
     await t.stop();
