@@ -34,7 +34,8 @@ export function configFromArgs(args: string[]): Config {
   if (file !== null) {
     const path = file === "-" ? "/dev/stdin" : file;
     directives.push(...readConfigFile(path, 0));
-    config.file = file === "-" ? null : file;
+    // absolute, as Redis reports it (INFO config_file) and rewrites it
+    config.file = file === "-" ? null : Deno.realPathSync(file);
   }
   directives.push(...parseConfigText(text));
   applyDirectives(config, directives, (d) => userDirective(config, d));
