@@ -14,10 +14,14 @@ import { bytesToBinary } from "../resp/bytes.ts";
 const NOT_BUSY = "NOTBUSY No scripts in execution right now.";
 
 /** Splits numkeys / keys / args; replies with the error and returns null when bad. */
-function splitKeys(c: Client, argv: string[]): { keys: string[]; args: string[] } | null {
+function splitKeys(
+  c: Client,
+  argv: string[],
+  badNumber: string = ERR.notInteger,
+): { keys: string[]; args: string[] } | null {
   const n = parseInteger(argv[2]);
   if (n === null) {
-    c.error(ERR.notInteger);
+    c.error(badNumber);
     return null;
   }
   if (n < 0) {
@@ -64,11 +68,11 @@ function evalGeneric(c: Client, argv: string[], bySha: boolean, ro: boolean): vo
 }
 
 function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
-  const split = splitKeys(c, argv);
-  if (split === null) return;
   const s = scripting(c.server);
   const fn = s.hasFunctions ? s.functions.functions.get(argv[1].toLowerCase()) : undefined;
   if (fn === undefined) return c.error("ERR Function not found");
+  const split = splitKeys(c, argv, "ERR Bad number of keys provided");
+  if (split === null) return;
   runFor(
     c,
     { vm: s.functions.vm, ref: fn.ref, flags: fn.flags, name: fn.name, isFunction: true },
@@ -292,7 +296,11 @@ function functionDump(c: Client): void {
 
 function functionRestore(c: Client, argv: string[]): void {
   let policy: "flush" | "append" | "replace" = "append";
-  if (argv.length > 4) return c.error(ERR.syntax);
+  if (argv.length > 4) {
+    return c.error(
+      "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.",
+    );
+  }
   if (argv.length === 4) {
     const p = argv[3].toLowerCase();
     if (p !== "flush" && p !== "append" && p !== "replace") {
