@@ -356,3 +356,33 @@ Deno.test("a normal client whose reply passes the output buffer hard limit is cl
     await t.stop();
   }
 });
+
+Deno.test("CLIENT UNBLOCK ends a blocked BLPOP with its timeout reply or an error", async () => {
+  const t = await startRedeno();
+  const admin = await RespClient.connect(t.port);
+  const c = await RespClient.connect(t.port);
+  try {
+    const id = await c.call("CLIENT", "ID") as number;
+    await c.write(RespClient.encode(["BLPOP", "nolist", "0"]));
+    await waitFor(async () =>
+      /flags=b/.test(await admin.call("CLIENT", "LIST", "ID", String(id)) as string)
+    );
+    assert.equal(await admin.call("CLIENT", "UNBLOCK", String(id)), 1);
+    assert.equal(await c.read(), null);
+    await c.write(RespClient.encode(["BLPOP", "nolist", "0"]));
+    await waitFor(async () =>
+      /flags=b/.test(await admin.call("CLIENT", "LIST", "ID", String(id)) as string)
+    );
+    assert.equal(await admin.call("CLIENT", "UNBLOCK", String(id), "ERROR"), 1);
+    assert.deepEqual(
+      await c.read(),
+      new RespError("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+    );
+    assert.equal(await admin.call("CLIENT", "UNBLOCK", String(id)), 0);
+    assert.equal(await c.call("PING"), "PONG");
+  } finally {
+    admin.close();
+    c.close();
+    await t.stop();
+  }
+});
