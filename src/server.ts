@@ -16,6 +16,8 @@ import { binaryToUtf8 } from "./resp/bytes.ts";
 export interface PropagationSink {
   /** `command` is one RESP-encoded command for database `dbId`. */
   feed(dbId: number, command: Uint8Array): void;
+  /** the replication stream: also gets replication-only commands (PUBLISH, SPUBLISH) */
+  readonly replication?: boolean;
 }
 
 /** Per-command statistics (INFO commandstats). */
@@ -216,7 +218,7 @@ export class Server implements KeyspaceHost {
   /** the ports actually listened on */
   port = 0;
   readonly listeners: Deno.Listener[] = [];
-  #pendingOps: Array<{ dbId: number; argv: string[] }> = [];
+  #pendingOps: Array<{ dbId: number; argv: string[]; replOnly: boolean }> = [];
   #cron: ReturnType<typeof setInterval> | undefined;
   #shuttingDown = false;
 
@@ -295,8 +297,8 @@ export class Server implements KeyspaceHost {
 
   // ---- propagation ----
   /** Queues a command for propagation (flushed after the current execution unit). */
-  alsoPropagate(dbId: number, argv: string[]): void {
-    this.#pendingOps.push({ dbId, argv });
+  alsoPropagate(dbId: number, argv: string[], replOnly = false): void {
+    this.#pendingOps.push({ dbId, argv, replOnly });
   }
 
   /** Feeds queued commands to every sink, wrapped in MULTI/EXEC when more than one. */
@@ -307,13 +309,17 @@ export class Server implements KeyspaceHost {
     if (this.sinks.length === 0) return;
     const wrap = ops.length > 1;
     if (wrap) this.#feed(ops[0].dbId, ["MULTI"]);
-    for (const op of ops) this.#feed(op.dbId, op.argv);
+    for (const op of ops) this.#feed(op.dbId, op.argv, op.replOnly);
     if (wrap) this.#feed(ops[ops.length - 1].dbId, ["EXEC"]);
   }
 
-  #feed(dbId: number, argv: string[]): void {
+  /** replOnly: Redis's PROPAGATE_REPL target (replicas, not the AOF) */
+  #feed(dbId: number, argv: string[], replOnly = false): void {
     const bytes = encodeCommand(argv);
-    for (const sink of this.sinks) sink.feed(dbId, bytes);
+    for (const sink of this.sinks) {
+      if (replOnly && sink.replication !== true) continue;
+      sink.feed(dbId, bytes);
+    }
   }
 
   /** Work after each top-level command: serve blocked clients, then propagate. */

@@ -169,12 +169,18 @@ Deno.test("a subscriber that does not read is disconnected at the pubsub output 
   }
 });
 
-Deno.test("PUBLISH and SPUBLISH are propagated to replicas", async () => {
+Deno.test("PUBLISH and SPUBLISH are propagated to replicas only, not to other sinks (AOF)", async () => {
   const t = await startRedeno();
   const seen: string[] = [];
+  const aofLike: string[] = [];
   t.server.sinks.push({
+    replication: true,
     feed(_db, bytes) {
       seen.push(String.fromCharCode(...bytes));
+    },
+  }, {
+    feed(_db, bytes) {
+      aofLike.push(String.fromCharCode(...bytes));
     },
   });
   const c = await RespClient.connect(t.port);
@@ -185,6 +191,7 @@ Deno.test("PUBLISH and SPUBLISH are propagated to replicas", async () => {
       "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$1\r\nm\r\n",
       "*3\r\n$8\r\nSPUBLISH\r\n$2\r\nsh\r\n$1\r\nm\r\n",
     ]);
+    assert.deepEqual(aofLike, []);
     assert.deepEqual(
       await c.call("PUBSUB", "CHANNELS", "a", "b"),
       new RespError(
@@ -251,6 +258,32 @@ Deno.test("ioredis subscribers receive channel and pattern messages from an iore
   } finally {
     sub.disconnect();
     pub.disconnect();
+    await t.stop();
+  }
+});
+
+Deno.test("PUBLISH never reaches the append only file; writes around it do", async () => {
+  const t = await startRedeno(["--appendonly", "yes", "--appendfsync", "always"]);
+  const c = await RespClient.connect(t.port);
+  try {
+    assert.equal(await c.call("SET", "a", "1"), "OK");
+    assert.equal(await c.call("PUBLISH", "ch", "hello-aof"), 0);
+    assert.equal(await c.call("MULTI"), "OK");
+    await c.call("PUBLISH", "ch", "in-multi");
+    await c.call("SET", "b", "2");
+    assert.deepEqual(await c.call("EXEC"), [0, "OK"]);
+    const dir = t.server.config.get("dir") + "/" + t.server.config.get("appenddirname");
+    const text = await waitFor(async () => {
+      let all = "";
+      for await (const f of Deno.readDir(dir)) {
+        if (f.name.endsWith(".incr.aof")) all += await Deno.readTextFile(`${dir}/${f.name}`);
+      }
+      return all.includes("$1\r\nb\r\n") ? all : null;
+    });
+    assert.ok(text.includes("$1\r\na\r\n"));
+    assert.ok(!text.includes("PUBLISH"), text);
+  } finally {
+    c.close();
     await t.stop();
   }
 });

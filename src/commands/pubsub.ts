@@ -92,12 +92,13 @@ function unsubscribe(c: Client, names: string[], kind: Kind): void {
 
 function publish(c: Client, argv: string[]): void {
   c.reply.int(pubsubOf(c.server).publish(argv[1], argv[2]));
-  c.server.alsoPropagate(c.db.id, argv);
+  // Redis 7.0: forceCommandPropagation(c, PROPAGATE_REPL): replicas, not the AOF
+  c.server.alsoPropagate(c.db.id, argv, true);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.reply.int(pubsubOf(c.server).spublish(argv[1], argv[2]));
-  c.server.alsoPropagate(c.db.id, argv);
+  c.server.alsoPropagate(c.db.id, argv, true);
 }
 
 function replyChannels(c: Client, registry: Map<string, Set<Client>>, pattern?: string): void {

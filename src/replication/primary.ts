@@ -58,6 +58,8 @@ interface Waiter {
 
 /** Replication state of a server acting as a source of a stream (primary or relay). */
 export class Primary implements PropagationSink {
+  /** PropagationSink: the replication stream also carries PUBLISH */
+  readonly replication = true;
   readonly server: Server;
   /** Redis: replid / replid2 / second_replid_offset */
   replid = randomHex(40);
