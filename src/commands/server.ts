@@ -585,7 +585,9 @@ function memoryStats(c: Client): void {
 function memoryDoctor(c: Client): void {
   let keys = 0;
   for (const db of c.server.dbs) keys += db.size;
-  const text = keys === 0
+  // Redis calls an instance under 5 MB "empty"; the JS heap is never that small, so
+  // judge by the dataset (about 100 bytes a key)
+  const text = keys * 100 < 5 * 1024 * 1024
     ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
     : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
   c.reply.verbatim(text);
