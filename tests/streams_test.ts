@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import {
+  type Reply,
+  RespClient,
+  RespError,
+  startRealRedis,
+  startRedeno,
+  waitFor,
+} from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, type Pair, withPair } from "./side_by_side.ts";
 
 async function sameAll(
@@ -797,4 +804,57 @@ Deno.test({
       await p.same("XGROUP", "DELCONSUMER", "s", "g", "c2");
       await sameAll(p, [["XPENDING", "s", "g", "-", "+", "5000"]], true);
     }),
+});
+
+Deno.test({
+  name: "a reader woken by a MULTI that fills several of its streams gets the first one, as Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    // one blocked reader per server on s1 s2 (XREAD) and one on g1 g2 (XREADGROUP)
+    const run = async (port: number): Promise<Reply[]> => {
+      const c = await RespClient.connect(port);
+      const x = await RespClient.connect(port);
+      const g = await RespClient.connect(port);
+      try {
+        await c.call("XGROUP", "CREATE", "g1", "grp", "$", "MKSTREAM");
+        await c.call("XGROUP", "CREATE", "g2", "grp", "$", "MKSTREAM");
+        await x.write(RespClient.encode(["XREAD", "BLOCK", "0", "STREAMS", "s1", "s2", "$", "$"]));
+        await g.write(
+          RespClient.encode(
+            ["XREADGROUP", "GROUP", "grp", "alice", "BLOCK", "0", "STREAMS", "g1", "g2", ">", ">"],
+          ),
+        );
+        await waitFor(async () => {
+          const list = String(await c.call("CLIENT", "LIST"));
+          return (list.match(/cmd=xread/g) ?? []).length === 2;
+        });
+        await c.call("MULTI");
+        await c.call("XADD", "s2", "1-1", "a", "1");
+        await c.call("XADD", "s1", "1-1", "b", "2");
+        await c.call("XADD", "g2", "1-1", "c", "3");
+        await c.call("XADD", "g1", "1-1", "d", "4");
+        await c.call("EXEC");
+        return [
+          await x.read(),
+          await g.read(),
+          await c.call("XPENDING", "g1", "grp"),
+          await c.call("XPENDING", "g2", "grp"),
+        ];
+      } finally {
+        c.close();
+        x.close();
+        g.close();
+      }
+    };
+    try {
+      const ours = await run(t.port);
+      assert.deepEqual(ours, await run(r.port));
+      assert.deepEqual(ours[0], [["s2", [["1-1", ["a", "1"]]]]]);
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
 });

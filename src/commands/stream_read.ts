@@ -126,8 +126,12 @@ interface Target {
 function resolveTargets(c: Client, argv: string[], o: ReadOptions): Target[] | null {
   const targets: Target[] = [];
   const group = o.groupName !== null;
+  // a woken reader is served from the one key that became ready, as Redis 7.0's
+  // serveClientsBlockedOnStreamKey (several streams readied by one MULTI: the first)
+  const ready = c.reprocessing ? c.server.blocking.servingKey : null;
   for (let k = 0; k < o.nStreams; k++) {
     const key = argv[o.streamsArg + k];
+    if (ready !== null && (key !== ready || targets.length > 0)) continue;
     const arg = argv[o.streamsArg + o.nStreams + k];
     // a woken reader ignores a key that is no longer a stream (Redis keeps it blocked)
     const s = c.reprocessing ? streamOrUndefined(c, key) : readStream(c, key);
@@ -228,6 +232,7 @@ function xreadGeneric(c: Client, argv: string[], group: boolean): void {
     return;
   }
   if (o.timeoutMs < 0) return c.reply.nullArray();
+  if (c.reprocessing) return c.server.blocking.block(c, { keys: [], timeoutMs: 0 });
   // a re-run after waking must read after the IDs resolved now, not a newer "$"
   const blockedArgv = argv.slice();
   targets.forEach((t, k) => {
