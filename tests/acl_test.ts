@@ -978,3 +978,70 @@ Deno.test("redeno exits non-zero on a bad user line or on users in both aclfile 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "secrets in HELLO AUTH and CONFIG SET requirepass are redacted in MONITOR and SLOWLOG",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const run = async (port: number) => {
+      const c = await RespClient.connect(port);
+      const mon = await RespClient.connect(port);
+      try {
+        await c.call("SLOWLOG", "RESET");
+        await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+        assert.equal(await mon.call("MONITOR"), "OK");
+        await c.call("ACL", "SETUSER", "u", "on", ">pw", "+@all", "~*");
+        await c.call("HELLO", "2", "AUTH", "u", "pw", "SETNAME", "n1");
+        await c.call("HELLO", "2", "SETNAME", "n2", "AUTH", "u", "wrong");
+        await c.call("CONFIG", "SET", "requirepass", "s3cret", "maxmemory-samples", "5");
+        await c.call("CONFIG", "SET", "masterauth", "m4", "nosuchparam", "x");
+        await c.call("AUTH", "s3cret");
+        await c.call("CONFIG", "SET", "requirepass", "");
+        await c.call("PING");
+        // MONITOR lines without the timestamp and client address
+        const lines: string[] = [];
+        for (;;) {
+          const line = String(await mon.read());
+          lines.push(line.replace(/^[\d.]+ \[[^\]]*\] /, ""));
+          if (line.endsWith('"PING"')) break;
+        }
+        const slow = (await c.call("SLOWLOG", "GET", "-1")) as Reply[][];
+        const argvs = slow.map((e) => e[3]).reverse();
+        return { lines, argvs };
+      } finally {
+        c.close();
+        mon.close();
+      }
+    };
+    try {
+      const ours = await run(t.port);
+      const real = await run(r.port);
+      assert.deepEqual(ours.lines, real.lines);
+      assert.deepEqual(ours.argvs, real.argvs);
+      assert.ok(!JSON.stringify(ours).includes("s3cret"));
+      assert.ok(!JSON.stringify(ours).includes('"pw"'));
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
+
+Deno.test("RESET to an unauthenticated state restores the unauthenticated request limits", async () => {
+  const t = await startRedeno(["--requirepass", "pw"]);
+  const c = await RespClient.connect(t.port);
+  try {
+    assert.equal(await c.call("AUTH", "pw"), "OK");
+    assert.equal(await c.call("RESET"), "RESET");
+    assert.deepEqual(await c.call("PING"), new RespError("NOAUTH Authentication required."));
+    // more than 10 multibulk items before AUTH is a protocol error again
+    await c.write(RespClient.encode(["MSET", ..."abcdefghijkl".split("")]));
+    const reply = await c.read();
+    assert.ok(reply instanceof RespError && /unauthenticated multibulk length/.test(reply.message));
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});

@@ -104,6 +104,21 @@ function hello(c: Client, argv: string[]): void {
   r.array(0);
 }
 
+/** HELLO as MONITOR and SLOWLOG show it: AUTH's username and password redacted (Redis). */
+function redactHello(argv: string[]): string[] {
+  const out = argv.slice();
+  for (let j = 2; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    const opt = argv[j].toLowerCase();
+    if (opt === "auth" && more >= 2) {
+      out[j + 1] = out[j + 2] = "(redacted)";
+      j += 2;
+    } else if (opt === "setname" && more >= 1) j++;
+    else break;
+  }
+  return out;
+}
+
 function reset(c: Client): void {
   const server = c.server;
   c.multi = null;
@@ -124,6 +139,7 @@ function reset(c: Client): void {
   c.shardChannels.clear();
   c.user = "default";
   c.authenticated = server.defaultUserNoPass();
+  c.parser.limits.unauthenticated = !c.authenticated;
   c.reply.simple("RESET");
 }
 
@@ -471,6 +487,7 @@ export const commands: CommandSpec[] = [
   }),
   cmd("connection", "hello", -1, "noscript loading stale fast no_auth", hello, {
     ...CONN,
+    redact: redactHello,
     summary: "Handshake with Redis",
     since: "6.0.0",
     args: [{

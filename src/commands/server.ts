@@ -636,6 +636,18 @@ export function installServerCore(server: Server): void {
 const ADMIN = "admin noscript loading stale";
 const S = { categories: [] as string[] };
 
+/** Redis's SENSITIVE_CONFIG parameters: CONFIG SET values SLOWLOG must not show. */
+const SENSITIVE_CONFIGS = new Set(["requirepass", "masterauth", "masteruser"]);
+
+/** CONFIG SET as SLOWLOG shows it (Redis redacts sensitive values, even on errors). */
+function redactConfigSet(argv: string[]): string[] {
+  const out = argv.slice();
+  for (let j = 2; j + 1 < argv.length; j += 2) {
+    if (SENSITIVE_CONFIGS.has(argv[j].toLowerCase())) out[j + 1] = "(redacted)";
+  }
+  return out;
+}
+
 /** The server command specs. */
 export const commands: CommandSpec[] = [
   cmd("server", "info", -1, "loading stale", info, {
@@ -644,7 +656,10 @@ export const commands: CommandSpec[] = [
   }),
   container("server", "config", -2, [
     cmd("server", "get", -3, ADMIN, configGet, S),
-    cmd("server", "set", -4, ADMIN + " may_replicate", configSet, S),
+    cmd("server", "set", -4, ADMIN + " may_replicate", configSet, {
+      ...S,
+      redact: redactConfigSet,
+    }),
     cmd("server", "resetstat", 2, ADMIN, configResetstat, S),
     cmd("server", "rewrite", 2, ADMIN, configRewrite, S),
     cmd("server", "help", 2, "loading stale", (c) => replyHelp(c, CONFIG_HELP), S),
