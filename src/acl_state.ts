@@ -367,6 +367,16 @@ export function aclOf(server: Server): Acl {
 }
 
 /**
+ * The `user` lines CONFIG REWRITE writes when there is no aclfile (Redis:
+ * rewriteConfigUserOption): every user, sorted by name; null without the ACL module.
+ */
+export function configUserLines(server: Server): string[] | null {
+  const acl = states.get(server);
+  if (acl === undefined) return null;
+  return acl.sortedUsers().map((u) => `user ${u.name} ${u.describe()}`);
+}
+
+/**
  * Config-file hook for `user <name> <rules...>` lines (Redis: ACLAppendUserForLoading):
  * validates the rules and keeps the line for loading at start. Returns false for other
  * directives. Throws ConfigError with the line, as a bad config line does.
