@@ -1084,3 +1084,89 @@ Deno.test("CONFIG REWRITE writes the users as user lines unless an aclfile holds
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ACL: losing allchannels disconnects pattern subscribers; SORT BY/GET need full read access", async () => {
+  await withServer(async (admin, port) => {
+    await admin.call("ACL", "SETUSER", "ps", "on", "nopass", "allchannels", "+@all", "~*");
+    const sub = await connectAs(port, "ps", "x");
+    await sub.call("CLIENT", "SETNAME", "deathrow");
+    await sub.call("PSUBSCRIBE", "foo");
+    await admin.call("ACL", "SETUSER", "ps", "resetchannels");
+    assert.ok(!String(await admin.call("CLIENT", "LIST")).includes("deathrow"));
+    sub.close();
+
+    await admin.call("SET", "v1", "1");
+    await admin.call("LPUSH", "mylist", "1");
+    const s = await connectAs(port, "ps", "x");
+    const BY = "ERR BY option of SORT denied due to insufficient ACL permissions.";
+    const GET = "ERR GET option of SORT denied due to insufficient ACL permissions.";
+    for (const rules of [["~mylist"], ["~mylist", "~v*"], ["~mylist", "%W~*"]]) {
+      await admin.call("ACL", "SETUSER", "ps", "resetkeys", ...rules);
+      assert.equal(err(await s.call("SORT", "mylist", "BY", "v*")), BY);
+      assert.equal(err(await s.call("SORT", "mylist", "GET", "v*")), GET);
+    }
+    // a BY pattern without "*" does not read other keys
+    assert.deepEqual(await s.call("SORT", "mylist", "BY", "nosort"), ["1"]);
+    await admin.call("ACL", "SETUSER", "ps", "resetkeys", "~mylist", "%R~*");
+    assert.deepEqual(await s.call("SORT", "mylist", "BY", "v*"), ["1"]);
+    assert.deepEqual(await s.call("SORT", "mylist", "GET", "v*"), ["1"]);
+    s.close();
+  });
+});
+
+Deno.test({
+  name: "a command denied inside a script is logged in the lua context and errors like Redis",
+  ignore: !HAVE_REDIS || !have("eval"),
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const run = async (port: number) => {
+      const admin = await RespClient.connect(port);
+      await admin.call("ACL", "SETUSER", "x", "on", ">p", "+eval", "~*");
+      const c = await connectAs(port, "x", "p");
+      try {
+        const out: Reply[] = [];
+        out.push(await c.call("EVAL", "return redis.pcall('incr','foo')", "0"));
+        await admin.call("ACL", "SETUSER", "x", "+incr", "resetkeys", "~bar");
+        out.push(await c.call("EVAL", "return redis.pcall('incr','foo')", "0"));
+        const log = await admin.call("ACL", "LOG") as Reply[][];
+        for (const e of log) {
+          const m = new Map<string, Reply>();
+          for (let i = 0; i < e.length; i += 2) m.set(e[i] as string, e[i + 1]);
+          const info = String(m.get("client-info"));
+          out.push([m.get("context")!, m.get("object")!, /cmd=(\S+)/.exec(info)![1]]);
+        }
+        return out;
+      } finally {
+        c.close();
+        admin.close();
+      }
+    };
+    try {
+      const ours = await run(t.port);
+      assert.deepEqual(ours, await run(r.port));
+      assert.deepEqual(ours.slice(2), [["lua", "foo", "eval"], ["lua", "incr", "eval"]]);
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
+
+Deno.test("a relative aclfile is relative to dir", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-acl-rel-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/rel.acl`,
+      "user default on nopass ~* &* +@all\nuser r on nopass\n",
+    );
+    await withServer(async (admin) => {
+      assert.deepEqual(await admin.call("ACL", "USERS"), ["default", "r"]);
+      await admin.call("ACL", "SETUSER", "s", "on");
+      assert.equal(await admin.call("ACL", "SAVE"), "OK");
+      assert.match(await Deno.readTextFile(`${dir}/rel.acl`), /^user s on/m);
+    }, ["--dir", dir, "--aclfile", "rel.acl"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

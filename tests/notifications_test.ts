@@ -126,3 +126,49 @@ Deno.test("expired keys send 'expired' and only the configured classes are sent"
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "'new' and 'keymiss' events (classes n and m, n kept alongside A) match Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const ours = await listen(t.port);
+    const real = await listen(r.port);
+    const steps: string[][] = [
+      ["CONFIG", "SET", "notify-keyspace-events", "AnKEm"],
+      ["CONFIG", "GET", "notify-keyspace-events"],
+      ["SET", "a", "1"],
+      ["SET", "a", "2"],
+      ["GET", "missing"],
+      ["EXISTS", "missing", "a"],
+      ["HGET", "nohash", "f"],
+      ["LPUSH", "l", "x"],
+      ["RENAME", "a", "b"],
+      ["COPY", "b", "c"],
+      ["SET", "e", "v", "PX", "1"],
+      ["CONFIG", "SET", "notify-keyspace-events", "nE"],
+      ["SET", "f", "v"],
+      ["GET", "nothing"],
+    ];
+    try {
+      const replies: Reply[][] = [[], []];
+      for (const [i, side] of [ours, real].entries()) {
+        for (const cmd of steps) replies[i].push(await side.client.call(...cmd));
+        await side.client.call("PUBLISH", "done", "1");
+      }
+      assert.deepEqual(replies[0], replies[1]);
+      const [a, b] = [await drain(ours.sub), await drain(real.sub)];
+      assert.ok(a.some((m) => (m as string[])[3] === "keymiss"));
+      assert.ok(a.some((m) => (m as string[])[2] === "__keyevent@0__:new"));
+      assert.deepEqual(a, b);
+    } finally {
+      for (const s of [ours, real]) {
+        s.sub.close();
+        s.client.close();
+      }
+      await r.stop();
+      await t.stop();
+    }
+  },
+});

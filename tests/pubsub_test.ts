@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import {
+  type Reply,
+  RespClient,
+  RespError,
+  startRealRedis,
+  startRedeno,
+  waitFor,
+} from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
 
 Deno.test({
@@ -286,4 +293,49 @@ Deno.test("PUBLISH never reaches the append only file; writes around it do", asy
     c.close();
     await t.stop();
   }
+});
+
+Deno.test({
+  name: "subscribe confirmations and messages get through CLIENT REPLY OFF and SKIP, as Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const run = async (port: number): Promise<Reply[]> => {
+      const c = await RespClient.connect(port);
+      const pub = await RespClient.connect(port);
+      try {
+        const out: Reply[] = [];
+        out.push(await c.call("HELLO", "3").then(() => "hello"));
+        await c.write(RespClient.encode(["CLIENT", "REPLY", "OFF"]));
+        await c.write(RespClient.encode(["SUBSCRIBE", "ch"]));
+        out.push(await c.read());
+        await c.write(RespClient.encode(["PSUBSCRIBE", "c*"]));
+        out.push(await c.read());
+        await c.write(RespClient.encode(["GET", "k"])); // silenced
+        out.push(await pub.call("PUBLISH", "ch", "m"));
+        out.push(await c.read(), await c.read());
+        await c.write(RespClient.encode(["UNSUBSCRIBE", "ch"]));
+        out.push(await c.read());
+        await c.write(RespClient.encode(["CLIENT", "REPLY", "ON"]));
+        out.push(await c.read());
+        await c.write(RespClient.encode(["CLIENT", "REPLY", "SKIP"]));
+        await c.write(RespClient.encode(["PUNSUBSCRIBE", "c*"]));
+        out.push(await c.read());
+        out.push(await c.call("PING"));
+        return out;
+      } finally {
+        c.close();
+        pub.close();
+      }
+    };
+    try {
+      const ours = await run(t.port);
+      assert.deepEqual(ours, await run(r.port));
+      assert.equal(ours[3], 2);
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
 });

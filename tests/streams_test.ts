@@ -858,3 +858,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a blocked XREADGROUP consumer exists only once served, as Redis 7.0",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    const t = await startRedeno();
+    const r = await startRealRedis();
+    const run = async (port: number): Promise<Reply[]> => {
+      const c = await RespClient.connect(port);
+      const b = await RespClient.connect(port);
+      try {
+        const out: Reply[] = [];
+        await c.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+        await b.write(
+          RespClient.encode(["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"]),
+        );
+        await waitFor(async () =>
+          String(await c.call("CLIENT", "LIST")).includes("cmd=xreadgroup")
+        );
+        out.push(await c.call("XINFO", "CONSUMERS", "s", "g"));
+        // reading history (ID 0) creates the consumer even with nothing to return
+        out.push(await c.call("XREADGROUP", "GROUP", "g", "ann", "STREAMS", "s", "0"));
+        out.push((await c.call("XINFO", "CONSUMERS", "s", "g") as Reply[][]).map((e) => e[1]));
+        await c.call("XADD", "s", "1-1", "f", "v");
+        out.push(await b.read());
+        out.push((await c.call("XINFO", "CONSUMERS", "s", "g") as Reply[][]).map((e) => e[1]));
+        return out;
+      } finally {
+        c.close();
+        b.close();
+      }
+    };
+    try {
+      const ours = await run(t.port);
+      assert.deepEqual(ours, await run(r.port));
+      assert.deepEqual(ours[0], []);
+    } finally {
+      await r.stop();
+      await t.stop();
+    }
+  },
+});
