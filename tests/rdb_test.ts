@@ -435,3 +435,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("SHUTDOWN during a BGSAVE abandons it and leaves no temp file", async () => {
+  const ours = await startRedeno();
+  const dir = ours.server.config.get("dir");
+  const c = await RespClient.connect(ours.port);
+  try {
+    const cmds: Array<Array<string | number>> = [];
+    for (let i = 0; i < 50_000; i++) cmds.push(["SET", `k${i}`, "x".repeat(50)]);
+    await c.pipeline(cmds);
+    await c.write(RespClient.encode(["BGSAVE"]));
+    strictEqual(await c.read(), "Background saving started");
+    await c.write(RespClient.encode(["SHUTDOWN", "NOSAVE"]));
+    ok(await c.closedByServer(10_000));
+    deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name), []);
+  } finally {
+    c.close();
+    await ours.stop();
+  }
+});

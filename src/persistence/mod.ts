@@ -54,7 +54,7 @@ export function installPersistence(server: Server): void {
     const wantSave = opts.save || (!opts.nosave && rdb.savePoints().length > 0);
     if (rdb.bgsave !== null) {
       server.log("warning", "There is a child saving an .rdb. Killing it!");
-      await rdb.bgsave;
+      await rdb.killBgsave();
     }
     if (aof.on) {
       server.log("notice", "Calling fsync() on the AOF file.");

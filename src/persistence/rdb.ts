@@ -82,6 +82,16 @@ export class RdbState {
     return null;
   }
 
+  #abortBgsave: (() => void) | null = null;
+
+  /** Abandons a running BGSAVE (its temp file is removed), as SHUTDOWN kills the child. */
+  async killBgsave(): Promise<void> {
+    const running = this.bgsave;
+    if (running === null) return;
+    this.#abortBgsave?.();
+    await running;
+  }
+
   /** Starts a BGSAVE. Returns false when one is already running. */
   startBgsave(): boolean {
     if (this.bgsave !== null) return false;
@@ -91,26 +101,30 @@ export class RdbState {
     this.lastBgsaveTry = this.bgsaveStart;
     this.currentKeysTotal = server.dbs.reduce((n, db) => n + db.size, 0);
     server.log("notice", `Background saving started`);
-    this.bgsave = saveRdbFile(server, this.path, this.#saveInfo()).then(
-      () => {
-        server.log("notice", "Background saving terminated with success");
-        server.dirty = Math.max(0, server.dirty - before);
-        this.server.lastSave = Date.now();
-        this.lastBgsaveOk = true;
-        this.saves++;
-        return true;
-      },
-      (e) => {
-        server.log("warning", `Background saving error: ${(e as Error).message}`);
-        this.lastBgsaveOk = false;
-        return false;
-      },
-    ).finally(() => {
-      this.lastBgsaveTimeSec = Math.round((Date.now() - this.bgsaveStart) / 1000);
-      this.bgsave = null;
-      this.currentKeysTotal = 0;
-      for (const fn of this.afterBgsave) fn();
-    });
+    const abort = new AbortController();
+    this.#abortBgsave = () => abort.abort(new Error("killed by SHUTDOWN"));
+    this.bgsave = saveRdbFile(server, this.path, { ...this.#saveInfo(), signal: abort.signal })
+      .then(
+        () => {
+          server.log("notice", "Background saving terminated with success");
+          server.dirty = Math.max(0, server.dirty - before);
+          this.server.lastSave = Date.now();
+          this.lastBgsaveOk = true;
+          this.saves++;
+          return true;
+        },
+        (e) => {
+          server.log("warning", `Background saving error: ${(e as Error).message}`);
+          this.lastBgsaveOk = false;
+          return false;
+        },
+      ).finally(() => {
+        this.lastBgsaveTimeSec = Math.round((Date.now() - this.bgsaveStart) / 1000);
+        this.bgsave = null;
+        this.#abortBgsave = null;
+        this.currentKeysTotal = 0;
+        for (const fn of this.afterBgsave) fn();
+      });
     return true;
   }
 

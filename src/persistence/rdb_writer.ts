@@ -480,6 +480,12 @@ function tempPath(path: string): string {
   return `${dir}temp-${Deno.pid}-${Math.floor(Math.random() * 1e9)}.rdb`;
 }
 
+/** Options of saveRdbFile: the snapshot's, plus a signal that abandons the save. */
+export interface SaveOptions extends SnapshotOptions {
+  /** aborting stops writing, removes the temp file and rejects (SHUTDOWN kills BGSAVE) */
+  signal?: AbortSignal;
+}
+
 /**
  * Writes a snapshot to `path` as Redis does, without blocking the server: a temp file
  * in the same directory, fsync, then an atomic rename.
@@ -487,7 +493,7 @@ function tempPath(path: string): string {
 export async function saveRdbFile(
   server: Server,
   path: string,
-  opts: SnapshotOptions = {},
+  opts: SaveOptions = {},
 ): Promise<void> {
   // the snapshot's point in time is now, before any await
   const snapshot = rdbSnapshot(server, opts);
@@ -501,9 +507,11 @@ export async function saveRdbFile(
   }
   try {
     for await (const chunk of snapshot) {
+      opts.signal?.throwIfAborted();
       let off = 0;
       while (off < chunk.length) off += await file.write(chunk.subarray(off));
     }
+    opts.signal?.throwIfAborted();
     await file.sync();
   } catch (e) {
     file.close();
