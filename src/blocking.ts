@@ -171,6 +171,11 @@ export class Blocking {
   handleReadyKeys(): void {
     // the command that readied the keys is propagated before the pops it allows
     this.server.flushPropagation();
+    if (this.#ready.length === 0) return;
+    // Redis's updateCachedTime: a key that expired while the command ran (EXEC with
+    // DEBUG SLEEP) is seen expired by the re-run, which then keeps waiting
+    const server = this.server;
+    server.cachedNow = Math.floor(server.wallOffset + server.readClock());
     while (this.#ready.length > 0) {
       const ready = this.#ready;
       this.#ready = [];
