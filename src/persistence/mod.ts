@@ -83,3 +83,13 @@ export function installPersistence(server: Server): void {
     return null;
   };
 }
+
+/**
+ * The dataset was replaced outside commands (a replica's full sync loaded an RDB):
+ * with appendonly on, the AOF restarts from the new dataset (a rewrite), as Redis's
+ * restartAOFAfterSYNC, so a restart does not replay the old history.
+ */
+export function datasetReplaced(server: Server): void {
+  const { aof } = persistenceOf(server);
+  if (aof.on) aof.rewrite();
+}
