@@ -91,5 +91,7 @@ export function installPersistence(server: Server): void {
  */
 export function datasetReplaced(server: Server): void {
   const { aof } = persistenceOf(server);
-  if (aof.on) aof.rewrite();
+  if (!aof.on) return;
+  if (aof.rewriting) aof.rewriteScheduled = true;
+  else aof.rewrite();
 }
