@@ -298,8 +298,14 @@ Deno.test({
 async function rejectsStart(dir: string, pattern: RegExp): Promise<void> {
   let error = "";
   try {
+    // the process may listen before it loads (serving LOADING), then exit on the error
     const p = await spawnRedeno([], { dir });
+    const exited = await Promise.race([
+      p.process.status.then((s) => !s.success),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
     await p.stop();
+    if (exited) error = await Deno.readTextFile(`${dir}/redeno.log`);
   } catch (e) {
     error = (e as Error).message;
   }
