@@ -301,13 +301,17 @@ export class Server implements KeyspaceHost {
     this.#pendingOps.push({ dbId, argv, replOnly });
   }
 
-  /** Feeds queued commands to every sink, wrapped in MULTI/EXEC when more than one. */
-  flushPropagation(): void {
+  /**
+   * Feeds queued commands to every sink, wrapped in MULTI/EXEC when more than one
+   * (unless `wrapMulti` is false: lazy expiry by SCAN/RANDOMKEY, as Redis's
+   * CMD_TOUCHES_ARBITRARY_KEYS).
+   */
+  flushPropagation(wrapMulti = true): void {
     const ops = this.#pendingOps;
     if (ops.length === 0) return;
     this.#pendingOps = [];
     if (this.sinks.length === 0) return;
-    const wrap = ops.length > 1;
+    const wrap = wrapMulti && ops.length > 1;
     if (wrap) this.#feed(ops[0].dbId, ["MULTI"]);
     for (const op of ops) this.#feed(op.dbId, op.argv, op.replOnly);
     if (wrap) this.#feed(ops[ops.length - 1].dbId, ["EXEC"]);

@@ -112,6 +112,16 @@ function keys(c: Client, argv: string[]): void {
   c.reply.bulkArray(out);
 }
 
+/**
+ * SCAN and RANDOMKEY may lazily expire any number of keys: run directly (not in
+ * MULTI/EXEC or a script), those DELs are propagated unwrapped (Redis's
+ * CMD_TOUCHES_ARBITRARY_KEYS).
+ */
+function propagateArbitraryExpiries(c: Client): void {
+  const server = c.server;
+  if (!server.inExec && server.executing === 1) server.flushPropagation(false);
+}
+
 /** Parses a SCAN cursor like Redis's strtoul-based parseScanCursorOrReply. */
 export function parseScanCursor(c: Client, arg: string): number | null {
   if (!/^[+-]?\d*$/.test(arg) || (arg.length > 0 && !/\d/.test(arg))) {
@@ -164,12 +174,18 @@ function scan(c: Client, argv: string[]): void {
     if (peekEntry(db, key) === undefined) continue;
     out.push(key);
   }
+  propagateArbitraryExpiries(c);
   c.reply.array(2);
   c.reply.bulk(String(next));
   c.reply.bulkArray(out);
 }
 
 function randomkey(c: Client): void {
+  randomKeyReply(c);
+  propagateArbitraryExpiries(c);
+}
+
+function randomKeyReply(c: Client): void {
   const db = c.db;
   const allVolatile = db.size === db.volatileCount;
   for (let tries = 100;;) {
@@ -263,14 +279,39 @@ function touched(c: Client, key: string, event: string, db: Db): void {
   c.server.notify("g", event, key, db.id);
 }
 
+/** A WATCHing client as the keyspace sees it (db.watched holds the clients). */
+interface Watcher {
+  dirtyCas: boolean;
+  watched: Array<{ db: Db; key: string; expired?: boolean }>;
+}
+
 /**
- * Marks the clients watching keys of `db` that exist in `db` (or in `other`) as
- * dirty: FLUSHDB/FLUSHALL empty a db, SWAPDB replaces its contents.
+ * Marks dirty the clients watching keys of `emptied` that exist there or in
+ * `replacedWith`: FLUSHDB/FLUSHALL empty a db, SWAPDB replaces its contents (Redis's
+ * touchAllWatchedKeysInDb). A key that was already expired when watched, or is
+ * replaced by an expired key, is no logical change.
  */
-export function touchAllWatchedKeys(db: Db, other?: Db): void {
-  for (const [key, watchers] of db.watched) {
-    if (db.dict.has(key) || (other !== undefined && other.dict.has(key))) {
-      for (const w of watchers) w.dirtyCas = true;
+export function touchAllWatchedKeys(emptied: Db, replacedWith?: Db): void {
+  for (const [key, watchers] of emptied.watched) {
+    const existsInEmptied = emptied.dict.has(key);
+    const replacement = replacedWith?.dict.get(key);
+    if (!existsInEmptied && replacement === undefined) continue;
+    const replacementExpired = replacement !== undefined && isExpired(replacedWith!, replacement);
+    for (const w of watchers as Set<Watcher>) {
+      const wk = w.watched.find((k) => k.db === emptied && k.key === key);
+      if (wk?.expired) {
+        // an expired key now deleted, or still expired: no change
+        if (replacement === undefined) {
+          wk.expired = false;
+          continue;
+        }
+        if (replacementExpired) continue;
+      } else if (!existsInEmptied && replacementExpired) {
+        // a missing key replaced with an expired one
+        if (wk !== undefined) wk.expired = true;
+        continue;
+      }
+      w.dirtyCas = true;
     }
   }
 }

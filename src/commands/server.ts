@@ -258,6 +258,72 @@ registerDebugSubcommand("jmap", (c) => c.reply.simple("OK"), [
   "    Accepted for compatibility; does nothing.",
 ]);
 
+/** DEBUG PROTOCOL <type>: a sample reply of each RESP type, for client tests. */
+registerDebugSubcommand("protocol", (c, argv) => {
+  if (argv.length !== 3) {
+    return c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`,
+    );
+  }
+  const r = c.reply;
+  switch (argv[2].toLowerCase()) {
+    case "string":
+      return r.bulk("Hello World");
+    case "integer":
+      return r.int(12345);
+    case "double":
+      return r.double(3.141);
+    case "bignum":
+      return r.bigNumber("1234567999999999999999999999999999999");
+    case "null":
+      return r.nil();
+    case "array":
+    case "set":
+      if (argv[2].toLowerCase() === "set") r.set(3);
+      else r.array(3);
+      for (let j = 0; j < 3; j++) r.int(j);
+      return;
+    case "map":
+      r.map(3);
+      for (let j = 0; j < 3; j++) {
+        r.int(j);
+        r.bool(j === 1);
+      }
+      return;
+    case "attrib":
+      // attributes are not replies: a real reply follows (RESP2 gets only that)
+      if (r.resp === 3) {
+        r.rawString("|1\r\n");
+        r.bulk("key-popularity");
+        r.array(2);
+        r.bulk("key:123");
+        r.int(90);
+      }
+      return r.bulk("Some real reply following the attribute");
+    case "push":
+      if (r.resp < 3) return c.error("ERR RESP2 is not supported by this command");
+      r.push(2);
+      r.bulk("server-cpu-usage");
+      r.int(42);
+      return r.bulk("Some real reply following the push reply");
+    case "true":
+      return r.bool(true);
+    case "false":
+      return r.bool(false);
+    case "verbatim":
+      return r.verbatim("This is a verbatim\nstring");
+    default:
+      return c.error(
+        "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+      );
+  }
+}, [
+  "PROTOCOL <type>",
+  "    Reply with a test value of the specified type. <type> can be: string,",
+  "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+  "    true, false.",
+]);
+
 registerDebugSubcommand("quicklist-packed-threshold", (c) => c.reply.simple("OK"), []);
 
 function debug(c: Client, argv: string[]): void {
