@@ -4,7 +4,9 @@
  * DEBUG RELOAD, INFO persistence.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
+import { configFromArgs, createServer } from "../src/startup.ts";
 import {
+  freePort,
   HAVE_REDIS,
   parseInfo,
   RespClient,
@@ -452,5 +454,44 @@ Deno.test("SHUTDOWN during a BGSAVE abandons it and leaves no temp file", async 
   } finally {
     c.close();
     await ours.stop();
+  }
+});
+
+Deno.test("clients connected while the RDB loads at start get LOADING, then the data", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-loading-" });
+  const src = await startRedeno(["--dir", dir]);
+  for (let i = 0; i < 200_000; i++) src.server.dbs[0].add(`k${i}`, `v${i}`);
+  const c = await RespClient.connect(src.port);
+  strictEqual(await c.call("SAVE"), "OK");
+  c.close();
+  await src.stop();
+  const port = freePort();
+  const server = createServer(configFromArgs([
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--dir",
+    dir,
+    "--loglevel",
+    "warning",
+  ]));
+  const started = server.start();
+  const c2 = await RespClient.connect(port);
+  try {
+    strictEqual(
+      String(await c2.call("GET", "k1")),
+      "LOADING Redis is loading the dataset in memory",
+    );
+    await started;
+    strictEqual(await c2.call("GET", "k199999"), "v199999");
+    strictEqual(await c2.call("DBSIZE"), 200_000);
+  } finally {
+    c2.close();
+    server.stop();
+    await new Promise((r) => setTimeout(r, 10));
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -34,11 +34,10 @@ const MISCONF_RDB =
 /** Installs RDB and AOF persistence on a server. */
 export function installPersistence(server: Server): void {
   const { rdb, aof } = persistenceOf(server);
-  server.startHooks.push(() => {
+  server.startHooks.push(async () => {
     // as Redis: with appendonly yes the AOF is the source of truth, the RDB is ignored
     if (server.config.bool("appendonly")) aof.loadAtStart();
-    else rdb.loadAtStart();
-    return Promise.resolve();
+    else await rdb.loadAtStart();
   });
   server.cronHooks.push(() => {
     rdb.cron();

@@ -6,7 +6,7 @@
 import type { Server } from "../server.ts";
 import { binaryToUtf8 } from "../resp/bytes.ts";
 import { RdbError } from "./rdb_format.ts";
-import { loadRdb, type LoadResult } from "./rdb_reader.ts";
+import { loadRdb, loadRdbAsync, type LoadResult } from "./rdb_reader.ts";
 import { saveRdbFile, saveRdbFileSync, type SnapshotOptions } from "./rdb_writer.ts";
 
 /** How long a failed BGSAVE waits before save points may retry (Redis: 5 s). */
@@ -150,44 +150,64 @@ export class RdbState {
     }
   }
 
-  /** Loads dir/dbfilename if it exists. Throws RdbError (startup aborts) when corrupt. */
-  loadAtStart(): LoadResult | null {
+  /**
+   * Loads dir/dbfilename if it exists, serving LOADING to clients meanwhile. Throws
+   * RdbError (startup aborts) when the file is corrupt.
+   */
+  async loadAtStart(): Promise<LoadResult | null> {
     let bytes: Uint8Array;
     try {
-      bytes = Deno.readFileSync(this.path);
+      bytes = await Deno.readFile(this.path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw new RdbError(`Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
     }
-    return this.loadBytes(bytes);
+    const server = this.server;
+    const start = performance.now();
+    const wasLoading = server.loading;
+    server.loading = true;
+    try {
+      return this.#loaded(await loadRdbAsync(server, bytes, { replica: server.isReplica }), start);
+    } catch (e) {
+      throw this.#loadError(e);
+    } finally {
+      server.loading = wasLoading;
+    }
   }
 
-  /** Loads an RDB image into the (empty) dataset, with Redis's log lines. */
+  /** Loads an RDB image into the (empty) dataset at once (DEBUG RELOAD). */
   loadBytes(bytes: Uint8Array): LoadResult {
     const server = this.server;
     const start = performance.now();
+    const wasLoading = server.loading;
     server.loading = true;
     try {
-      const r = loadRdb(server, bytes, { replica: server.isReplica });
-      this.lastLoadKeysLoaded = r.keys;
-      this.lastLoadKeysExpired = r.expiredSkipped;
-      server.log(
-        "notice",
-        `Done loading RDB, keys loaded: ${r.keys}, keys expired: ${r.expiredSkipped}.`,
-      );
-      server.log(
-        "notice",
-        `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
-      );
-      return r;
+      return this.#loaded(loadRdb(server, bytes, { replica: server.isReplica }), start);
     } catch (e) {
-      if (e instanceof RdbError) {
-        throw new RdbError(`Error loading RDB file ${binaryToUtf8(this.path)}: ${e.message}`);
-      }
-      throw e;
+      throw this.#loadError(e);
     } finally {
-      server.loading = false;
+      server.loading = wasLoading;
     }
+  }
+
+  /** Records a finished load, with Redis's log lines. */
+  #loaded(r: LoadResult, start: number): LoadResult {
+    this.lastLoadKeysLoaded = r.keys;
+    this.lastLoadKeysExpired = r.expiredSkipped;
+    this.server.log(
+      "notice",
+      `Done loading RDB, keys loaded: ${r.keys}, keys expired: ${r.expiredSkipped}.`,
+    );
+    this.server.log(
+      "notice",
+      `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
+    );
+    return r;
+  }
+
+  #loadError(e: unknown): unknown {
+    if (!(e instanceof RdbError)) return e;
+    return new RdbError(`Error loading RDB file ${binaryToUtf8(this.path)}: ${e.message}`);
   }
 
   /** INFO persistence: the loading and rdb_* fields. */

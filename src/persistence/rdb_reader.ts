@@ -515,6 +515,36 @@ export interface LoadOptions {
  * mismatch; keys read before the error stay loaded (the caller decides what to do).
  */
 export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {}): LoadResult {
+  const steps = loadSteps(server, bytes, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Like loadRdb, yielding to the event loop every ~20 ms so that clients connected
+ * meanwhile get LOADING replies (server.loading is set) instead of waiting.
+ */
+export async function loadRdbAsync(
+  server: Server,
+  bytes: Uint8Array,
+  opts: LoadOptions = {},
+): Promise<LoadResult> {
+  const steps = loadSteps(server, bytes, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** The load, as steps: it yields (nothing) between slices of ~20 ms of work. */
+function* loadSteps(
+  server: Server,
+  bytes: Uint8Array,
+  opts: LoadOptions,
+): Generator<void, LoadResult, void> {
   const d = new RdbDecoder(bytes);
   if (bytes.length < 9 || bytesToBinary(bytes, 0, 5) !== "REDIS") {
     throw new RdbError("Wrong signature trying to load DB from file");
@@ -542,11 +572,12 @@ export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {
   server.cachedNow = now;
   server.executing++;
   try {
-    readRecords();
+    yield* readRecords();
   } finally {
     server.executing--;
   }
-  function readRecords(): void {
+  function* readRecords(): Generator<void, void, void> {
+    let sliceStart = performance.now();
     for (;;) {
       const type = d.byte();
       switch (type) {
@@ -627,6 +658,14 @@ export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {
           if (freq >= 0) e.freq = freq;
           idle = freq = -1;
           result.keys++;
+          if ((result.keys & 255) === 0 && performance.now() - sliceStart > 20) {
+            // commands of other clients run in between: not inside this "execution"
+            server.executing--;
+            yield;
+            server.executing++;
+            server.cachedNow = now;
+            sliceStart = performance.now();
+          }
           continue;
         }
       }
