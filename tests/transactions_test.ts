@@ -2,6 +2,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Redis } from "ioredis";
 import { parseReply, RespClient, RespError, startRedeno, type TestServer } from "./helpers.ts";
+import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
 
 async function withRedeno(
   body: (r: RespClient, t: TestServer) => Promise<void>,
@@ -340,4 +341,80 @@ Deno.test("EXEC of queued writes after the server became a replica aborts with R
       admin.close();
     }
   });
+});
+
+Deno.test({
+  name: "SWAPDB and FLUSHALL that only move or drop stale watched keys do not fail EXEC",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    await withPair(async (p) => {
+      const execPing = async () => {
+        await p.same("MULTI");
+        await p.same("PING");
+        return await p.same("EXEC");
+      };
+      await p.same("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+      // a missing key replaced with a stale one
+      await p.same("SET", "x", "foo", "PX", "1");
+      await waitMs(5);
+      await p.same("SELECT", "1");
+      await p.same("WATCH", "x");
+      await p.same("SWAPDB", "0", "1");
+      assertEquals(await execPing(), ["PONG"]);
+      // a stale key replaced with another stale key
+      await p.same("FLUSHALL");
+      await p.same("SET", "x", "foo", "PX", "1");
+      await p.same("SELECT", "0");
+      await p.same("SET", "x", "bar", "PX", "1");
+      await waitMs(5);
+      await p.same("SELECT", "1");
+      await p.same("WATCH", "x");
+      await p.same("SWAPDB", "0", "1");
+      assertEquals(await execPing(), ["PONG"]);
+      // a live key brought in by SWAPDB still fails EXEC
+      await p.same("FLUSHALL");
+      await p.same("SELECT", "0");
+      await p.same("SET", "x", "live");
+      await p.same("SELECT", "1");
+      await p.same("WATCH", "x");
+      await p.same("SWAPDB", "0", "1");
+      assertEquals(await execPing(), null);
+      // a stale watched key dropped by FLUSHALL is no change
+      await p.same("SET", "y", "v", "PX", "1");
+      await waitMs(5);
+      await p.same("WATCH", "y");
+      await p.same("FLUSHALL");
+      assertEquals(await execPing(), ["PONG"]);
+      await p.same("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+    }, ["--enable-debug-command", "yes"]);
+  },
+});
+
+Deno.test({
+  name: "maxmemory under noeviction: OOM while queueing and EXECABORT for queued writes",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    await withPair(async (p) => {
+      await p.same("SET", "x", "value");
+      await p.same("CONFIG", "SET", "maxmemory", "1");
+      const oom = err("OOM command not allowed when used memory > 'maxmemory'.");
+      assertEquals(await p.same("SET", "y", "1"), oom);
+      // refused while queueing: EXEC aborts, DISCARD still works
+      await p.same("MULTI");
+      await p.same("GET", "x");
+      assertEquals(await p.same("SET", "x", "1"), oom);
+      assertEquals(
+        await p.same("EXEC"),
+        err("EXECABORT Transaction discarded because of previous errors."),
+      );
+      await p.same("MULTI");
+      assertEquals(await p.same("APPEND", "x", "1"), oom);
+      assertEquals(await p.same("DISCARD"), "OK");
+      // reads and commands that free memory still run
+      assertEquals(await p.same("GET", "x"), "value");
+      assertEquals(await p.same("DEL", "x"), 1);
+      await p.same("CONFIG", "SET", "maxmemory", "0");
+      assertEquals(await p.same("SET", "x", "3"), "OK");
+    });
+  },
 });
