@@ -179,7 +179,8 @@ function clientsSection(server: Server): string[] {
     maxIn = Math.max(maxIn, c.parser.pending);
     maxOut = Math.max(maxOut, c.pendingOutput);
     if (c.blocked !== null) {
-      if (c.blocked.kind !== "pause") blocked++;
+      // Redis 7.0 counts clients held by CLIENT PAUSE too
+      blocked++;
       if (c.blocked.timer !== undefined) inTimeout++;
     }
   }

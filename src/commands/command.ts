@@ -105,8 +105,10 @@ function writeCommandInfo(r: ReplyWriter, spec: CommandSpec): void {
   r.array(10);
   r.bulk(name);
   r.int(spec.arity);
-  r.set(spec.flags.length);
-  for (const f of spec.flags) r.simple(f);
+  // Redis 7.0 hides may_replicate on purpose
+  const flags = spec.flags.filter((f) => f !== "may_replicate");
+  r.set(flags.length);
+  for (const f of flags) r.simple(f);
   r.int(spec.firstKey);
   r.int(spec.lastKey);
   r.int(spec.step);

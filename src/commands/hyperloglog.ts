@@ -241,7 +241,7 @@ export const commands: CommandSpec[] = [
     keys: [1, 1, 1],
     categories: cat,
   }),
-  cmd("hyperloglog", "pfcount", -2, "readonly", pfcount, {
+  cmd("hyperloglog", "pfcount", -2, "readonly may_replicate", pfcount, {
     keys: [1, -1, 1],
     categories: cat,
   }),
