@@ -11,8 +11,10 @@ import { rdbSnapshot } from "../persistence/rdb_writer.ts";
 import { loadRdb, RdbDecoder } from "../persistence/rdb_reader.ts";
 import { OP } from "../persistence/rdb_format.ts";
 import { Primary } from "./primary.ts";
+import { WritableReplicaKeys } from "./writable_keys.ts";
 import { debugDigest, debugDigestValue } from "./digest.ts";
 import { registerDebugSubcommand } from "../commands/server.ts";
+import { registerReplicationDebug } from "./debug.ts";
 import { type LinkContext, type LoadFn, MasterLink, type PsyncPoint } from "./replica.ts";
 
 /** Redis's failover_state names (INFO master_failover_state). */
@@ -22,6 +24,8 @@ export type FailoverState = "no-failover" | "waiting-for-sync" | "failover-in-pr
 export class Replication implements LinkContext {
   readonly server: Server;
   readonly primary: Primary;
+  /** keys written by our own clients while we are a (writable) replica */
+  readonly writableKeys: WritableReplicaKeys;
   /** the link to our primary while we are a replica */
   link: MasterLink | null = null;
   /** master_host / master_port while we are a replica */
@@ -39,6 +43,7 @@ export class Replication implements LinkContext {
   constructor(server: Server) {
     this.server = server;
     this.primary = new Primary(server);
+    this.writableKeys = new WritableReplicaKeys(server);
     this.primary.snapshot = (s, opts) => rdbSnapshot(s, opts);
     this.primary.relayDb = () => this.link?.masterClient?.db.id ?? this.cached?.db ?? 0;
     this.primary.canServeSync = () => this.masterHost === null || this.link?.state === "connected";
@@ -60,6 +65,7 @@ export class Replication implements LinkContext {
     this.masterPort = port;
     this.server.isReplica = true;
     this.primary.relaying = true;
+    this.writableKeys.start();
     this.#unblockForRoleChange();
     // sub-replicas must learn about the new history; they can PSYNC with us again
     this.primary.disconnectReplicas();
@@ -88,6 +94,7 @@ export class Replication implements LinkContext {
     this.cached = null;
     this.server.isReplica = false;
     this.primary.relaying = false;
+    this.writableKeys.stop();
     // the inherited history becomes replid2, so former siblings can continue with us
     this.primary.shiftReplicationId();
     this.primary.disconnectReplicas();
@@ -260,6 +267,7 @@ export class Replication implements LinkContext {
   /** Runs every server cron tick; the replication cron proper runs once a second. */
   tick(): void {
     if (this.failoverState === "waiting-for-sync") this.#updateFailover();
+    if (this.masterHost !== null && this.server.activeExpireEnabled) this.writableKeys.expire();
     const now = Date.now();
     if (now - this.#lastCron < 1000) return;
     this.#lastCron = now;
@@ -270,6 +278,7 @@ export class Replication implements LinkContext {
   /** Server stop: close the link and timers. */
   stop(): void {
     this.#stopLink();
+    this.writableKeys.stop();
     this.primary.stop();
   }
 
@@ -440,10 +449,16 @@ export function installReplication(server: Server): void {
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
   ]);
+  registerReplicationDebug();
   server.rdbSaveInfo = () => repl.saveInfo();
   server.cronHooks.push(() => repl.tick());
-  server.closeHooks.push((c) => repl.primary.clientClosed(c));
+  server.closeHooks.push((c) => {
+    if (c.isMaster) repl.link?.masterClientClosed(c);
+    else repl.primary.clientClosed(c);
+  });
   server.stopHooks.push(() => repl.stop());
+  // replicas catch up before anything else happens on shutdown (Redis 7.0)
+  server.shutdownHooks.unshift((opts) => repl.primary.beforeShutdown(opts.now === true));
   server.infoSections.set("replication", () => repl.infoLines());
   const previousWrite = server.writeGuard;
   server.writeGuard = (c, spec) => {

@@ -528,6 +528,57 @@ export class Primary implements PropagationSink {
     if (this.#waiters.length > 0) this.#serveWaiters();
   }
 
+  // ---- shutdown ----
+
+  /**
+   * Redis 7.0's SHUTDOWN / SIGTERM wait: unless NOW, with shutdown-timeout > 0 and
+   * replicas that have not acknowledged the whole stream, writes are paused, replicas
+   * are asked for an ACK, and shutdown waits until they all caught up or the timeout
+   * passed; lagging ones are logged. Pending replica output is flushed either way.
+   */
+  async beforeShutdown(now: boolean): Promise<void> {
+    const server = this.server;
+    const timeoutMs = server.config.num("shutdown-timeout") * 1000;
+    const target = server.replOffset;
+    if (!now && timeoutMs > 0 && !this.#caughtUp(target)) {
+      server.pauseClients(timeoutMs, true);
+      if (!this.relaying) this.requestAcks();
+      server.log("notice", "Waiting for replicas before shutting down.");
+      const deadline = Date.now() + timeoutMs;
+      while (!this.#caughtUp(target) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (const c of this.replicas) {
+        const info = this.#info.get(c)!;
+        if (info.ackOff >= target) continue;
+        server.log(
+          "warning",
+          `Lagging replica ${
+            this.replicaName(c)
+          } reported offset ${info.ackOff} behind master, lag=${
+            Math.floor((Date.now() - info.ackTime) / 1000)
+          }, state=${info.state}.`,
+        );
+      }
+    }
+    // best effort: the replicas get what is still buffered for them
+    const flushes = [...this.replicas].map((c) => c.flush().catch(() => {}));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(flushes),
+      new Promise((resolve) => timer = setTimeout(resolve, 100)),
+    ]);
+    clearTimeout(timer);
+  }
+
+  #caughtUp(offset: number): boolean {
+    for (const c of this.replicas) {
+      const info = this.#info.get(c)!;
+      if (info.ackOff < offset) return false;
+    }
+    return true;
+  }
+
   /** Stops timers and snapshots (server stop). */
   stop(): void {
     this.#fullSyncs.stop();

@@ -135,6 +135,11 @@ export class MasterLink {
     await this.#done;
   }
 
+  /** The master client was closed (CLIENT KILL): drop the link, which reconnects. */
+  masterClientClosed(c: Client): void {
+    if (c === this.masterClient) this.#closeConn();
+  }
+
   /** Closes the current connection; the loop reconnects (timeouts, tests). */
   dropConnection(): void {
     this.#closeConn();
@@ -195,8 +200,8 @@ export class MasterLink {
       this.#log("notice", "Caching the disconnected master state.");
       this.downSince = Date.now();
     }
-    if (mc !== null) mc.closed = true;
     this.masterClient = null;
+    mc?.close();
     if (this.state !== "connect") this.state = "connect";
     this.transferSize = -1;
     this.transferRead = 0;
@@ -274,6 +279,7 @@ export class MasterLink {
     }
     this.#end += n;
     this.lastIo = Date.now();
+    this.#server.stats.netReplInputBytes += n;
   }
 
   /** Reads one line (without CRLF) as a binary string. */
@@ -394,8 +400,12 @@ export class MasterLink {
     mc.authenticated = true;
     mc.name = "";
     mc.addr = `${this.host}:${this.port}`;
+    const local = this.#conn?.localAddr as Deno.NetAddr | undefined;
+    if (local !== undefined) mc.laddr = `${local.hostname}:${local.port}`;
     mc.db = this.#server.dbs[db] ?? this.#server.dbs[0];
     this.masterClient = mc;
+    // listed by CLIENT LIST (flags=M) and killable (CLIENT KILL TYPE master), as in Redis
+    this.#server.clients.set(mc.id, mc);
     this.reploff = offset;
     this.readReploff = offset;
     this.#appliedConsumed = 0;
@@ -488,6 +498,7 @@ export class MasterLink {
       throw new LinkAborted("eof");
     }
     this.lastIo = this.transferLastIo = Date.now();
+    this.#server.stats.netReplInputBytes += n;
     return n;
   }
 
@@ -601,6 +612,7 @@ export class MasterLink {
       if (n === null) throw new LinkAborted("eof");
       if (this.#stopped) throw new LinkAborted("closed");
       this.lastIo = Date.now();
+      this.#server.stats.netReplInputBytes += n;
       parser.commit(n);
       this.#raw.push(region.subarray(0, n));
       this.readReploff += n;
@@ -611,6 +623,7 @@ export class MasterLink {
   /** Executes every complete command received, then relays the applied bytes. */
   #apply(mc: Client): void {
     const parser = mc.parser;
+    const server = this.#server;
     let applied = 0;
     for (;;) {
       let argv: string[] | null;
@@ -623,7 +636,12 @@ export class MasterLink {
         break;
       }
       if (argv === null) break;
-      processCommand(mc, argv);
+      server.masterExecuting = true;
+      try {
+        processCommand(mc, argv);
+      } finally {
+        server.masterExecuting = false;
+      }
       mc.reply.len = 0;
       // inside MULTI the offset moves only when EXEC ran (Redis does the same)
       if (mc.multi === null) {
