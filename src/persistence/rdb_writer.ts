@@ -346,8 +346,11 @@ type SnapshotSteps = Generator<Uint8Array | null, void, void>;
 function startSnapshot(
   server: Server,
   opts: SnapshotOptions,
-): { steps: SnapshotSteps; cancel: () => void } {
+): { steps: SnapshotSteps; cancel: () => void; takeDelay: () => number } {
   const compress = server.config.bool("rdbcompression");
+  // rdb-key-save-delay (µs per key, a test aid): owed time, slept at the next yield
+  const keyDelayUs = server.config.num("rdb-key-save-delay");
+  let delayUs = 0;
   const snap = new Snapshot(compress, evictionInfoFor(server));
   const dbs = server.dbs.map((db) => {
     const dict = db.dict;
@@ -400,7 +403,13 @@ function startSnapshot(
             const e = db.dict.get(key);
             if (e !== undefined) writeRecord(enc, key, e, snap.evictionInfo);
           }
-          if ((i & 63) === 63) {
+          if (keyDelayUs > 0) {
+            delayUs += keyDelayUs;
+            if (delayUs >= 1000) {
+              if (enc.pos > 0) yield out();
+              yield null;
+            }
+          } else if ((i & 63) === 63) {
             if (enc.pos >= CHUNK_BYTES) yield out();
             if (performance.now() - sliceStart > SLICE_MS) {
               yield null;
@@ -419,7 +428,12 @@ function startSnapshot(
       unregister(server, snap);
     }
   }
-  return { steps: steps(), cancel: () => unregister(server, snap) };
+  const takeDelay = () => {
+    const ms = delayUs / 1000;
+    delayUs = 0;
+    return ms;
+  };
+  return { steps: steps(), cancel: () => unregister(server, snap), takeDelay };
 }
 
 /**
@@ -433,12 +447,14 @@ function startSnapshot(
  * `return()`) so that copy-on-write stops.
  */
 export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSnapshot {
-  const { steps, cancel } = startSnapshot(server, opts);
+  const { steps, cancel, takeDelay } = startSnapshot(server, opts);
   async function* generate(): AsyncGenerator<Uint8Array> {
     try {
       for (const step of steps) {
-        if (step === null) await yieldToEventLoop();
-        else yield step;
+        if (step === null) {
+          const ms = takeDelay();
+          await (ms >= 1 ? new Promise((r) => setTimeout(r, ms)) : yieldToEventLoop());
+        } else yield step;
       }
     } finally {
       steps.return();
