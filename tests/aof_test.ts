@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
 import { parseInfo, RespClient, spawnRedeno, startRedeno, waitFor } from "./helpers.ts";
-import { fingerprint, loadDataset } from "./persistence_dataset.ts";
+import { fingerprint, loadDataset, waitLoaded } from "./persistence_dataset.ts";
 
 const AOF_DIR = "appendonlydir";
 
@@ -186,6 +186,7 @@ async function crashTest(fsync: string): Promise<{ acked: number[]; recovered: n
   await p.stop();
   ok(snapshot.every((n) => n > 0), `writers made progress: ${snapshot}`);
   const again = await spawnRedeno(["--appendonly", "yes"], { dir: p.dir });
+  await waitLoaded(again.port);
   const c = await RespClient.connect(again.port);
   const recovered: number[] = [];
   for (let w = 0; w < writers; w++) recovered.push(Number(await c.call("GET", `counter:${w}`)));

@@ -205,3 +205,19 @@ export async function encodings(port: number): Promise<Record<string, string>> {
     c.close();
   }
 }
+
+/** Waits until a server answers without LOADING (servers listen while they load). */
+export async function waitLoaded(port: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const c = await RespClient.connect(port);
+  try {
+    for (;;) {
+      const r = await c.call("PING");
+      if (!(r instanceof RespError && r.message.startsWith("LOADING"))) return;
+      if (Date.now() > deadline) throw new Error("server still loading after 30 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    c.close();
+  }
+}

@@ -11,7 +11,7 @@ import {
   startRedeno,
   waitFor,
 } from "./helpers.ts";
-import { encodings, fingerprint, loadDataset } from "./persistence_dataset.ts";
+import { encodings, fingerprint, loadDataset, waitLoaded } from "./persistence_dataset.ts";
 
 const ignore = !HAVE_REDIS;
 
@@ -25,11 +25,6 @@ async function checkRdb(path: string): Promise<string> {
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`redis-check-rdb failed:\n${text}`);
   return text;
-}
-
-/** Waits until a server answers without LOADING (real Redis listens while loading). */
-async function waitLoaded(port: number): Promise<void> {
-  await waitFor(async () => !String(await call(port, "PING")).startsWith("LOADING"));
 }
 
 async function call(port: number, ...args: Array<string | number>) {

@@ -18,7 +18,7 @@ import {
 import { Crc64 } from "../src/persistence/crc64.ts";
 import { encodeListpack } from "../src/persistence/listpack.ts";
 import { rdbSnapshot } from "../src/persistence/rdb_writer.ts";
-import { fingerprint, loadDataset } from "./persistence_dataset.ts";
+import { fingerprint, loadDataset, waitLoaded } from "./persistence_dataset.ts";
 
 const te = new TextEncoder();
 
@@ -391,6 +391,7 @@ Deno.test("SIGTERM saves the dataset when save points exist, and it is loaded at
   c.close();
   await p.stop("SIGTERM");
   const again = await spawnRedeno([], { dir: p.dir });
+  await waitLoaded(again.port);
   const c2 = await RespClient.connect(again.port);
   try {
     deepStrictEqual(await c2.call("LRANGE", "l", 0, -1), ["a", "b"]);

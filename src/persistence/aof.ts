@@ -23,7 +23,7 @@ import {
   ManifestError,
   parseManifest,
 } from "./aof_manifest.ts";
-import { AofLoadError, loadAofFile } from "./aof_load.ts";
+import { AofLoadError, loadAofFile, type LoadSteps, runAsync, runSync } from "./aof_load.ts";
 
 /** AOF state of one server. */
 export class AofState implements PropagationSink {
@@ -327,7 +327,7 @@ export class AofState implements PropagationSink {
    * Loads the AOF at startup (when appendonly is yes), or creates the first base and
    * incr files. Throws with a clear message when the AOF is corrupt.
    */
-  loadAtStart(): void {
+  async loadAtStart(): Promise<void> {
     Deno.mkdirSync(this.dirPath, { recursive: true });
     const manifestPath = this.#path(this.#manifestName);
     let text: string | null = null;
@@ -353,7 +353,7 @@ export class AofState implements PropagationSink {
       if (e instanceof ManifestError) throw new AofLoadError(`${e.message} in ${manifestPath}`);
       throw e;
     }
-    this.#replayAll();
+    await runAsync(this.#replayAll());
     if (this.manifest.incr.length === 0) {
       this.#openNewIncr();
     } else {
@@ -377,7 +377,7 @@ export class AofState implements PropagationSink {
     this.flushSync();
     this.manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
     for (const db of this.server.dbs) db.clear();
-    this.#replayAll();
+    runSync(this.#replayAll());
   }
 
   /**
@@ -402,10 +402,12 @@ export class AofState implements PropagationSink {
     return true;
   }
 
-  #replayAll(): void {
+  /** Replays the base and incr files of the manifest (steps: see runSync/runAsync). */
+  *#replayAll(): LoadSteps<void> {
     const server = this.server;
     const files = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr];
     const sinks = server.sinks.splice(0);
+    const wasLoading = server.loading;
     server.loading = true;
     const start = performance.now();
     try {
@@ -422,7 +424,10 @@ export class AofState implements PropagationSink {
             `Can't open the append-only file ${binaryToUtf8(f.name)}: ${(e as Error).message}`,
           );
         }
-        const r = loadAofFile(server, bytes, { name: f.name, isLast: i === files.length - 1 });
+        const r = yield* loadAofFile(server, bytes, {
+          name: f.name,
+          isLast: i === files.length - 1,
+        });
         if (r.truncated) {
           Deno.truncateSync(path, r.validBytes);
           server.log(
@@ -441,7 +446,7 @@ export class AofState implements PropagationSink {
       }
     } finally {
       server.sinks.push(...sinks);
-      server.loading = false;
+      server.loading = wasLoading;
     }
     server.dirty = 0;
     this.rewriteBaseSize = this.baseSize + this.incrSize;

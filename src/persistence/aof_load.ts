@@ -8,7 +8,7 @@ import type { Server } from "../server.ts";
 import { Client } from "../client.ts";
 import { call, lookupCommand } from "../dispatch.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
-import { loadRdb } from "./rdb_reader.ts";
+import { loadRdbSteps } from "./rdb_reader.ts";
 import { RdbError } from "./rdb_format.ts";
 
 /** An AOF that cannot be loaded. */
@@ -73,18 +73,39 @@ export interface ReplayResult {
   truncated: boolean;
 }
 
+/** Steps of a load: they yield (nothing) between slices of ~20 ms of work. */
+export type LoadSteps<T> = Generator<void, T, void>;
+
+/** Runs load steps to the end at once. */
+export function runSync<T>(steps: LoadSteps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs load steps, letting the event loop serve clients (LOADING) between slices. */
+export async function runAsync<T>(steps: LoadSteps<T>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 /** Replays AOF commands from `bytes` (starting at `start`) into the server. */
-export function replayAof(
+function* replayAof(
   server: Server,
   bytes: Uint8Array,
   opts: { start?: number; name: string; isLast: boolean },
-): ReplayResult {
+): LoadSteps<ReplayResult> {
   const fake = new Client(server, null);
   fake.authenticated = true;
   let pos = opts.start ?? 0;
   let commands = 0;
   let multi: string[][] | null = null;
   let multiStart = 0;
+  let sliceStart = performance.now();
   const run = (argv: string[]) => {
     server.cachedNow = Date.now();
     const spec = lookupCommand(fake, argv);
@@ -123,6 +144,10 @@ export function replayAof(
     }
     commands++;
     pos = r.end;
+    if (multi === null && (commands & 255) === 0 && performance.now() - sliceStart > 20) {
+      yield;
+      sliceStart = performance.now();
+    }
   }
   let valid = pos;
   if (multi !== null) {
@@ -151,15 +176,15 @@ export function replayAof(
  * Loads one AOF file: an RDB (base or preamble, possibly followed by commands) or
  * plain commands. Returns the replay result.
  */
-export function loadAofFile(
+export function* loadAofFile(
   server: Server,
   bytes: Uint8Array,
   opts: { name: string; isLast: boolean },
-): ReplayResult {
+): LoadSteps<ReplayResult> {
   let start = 0;
   if (bytes.length >= 5 && bytesToBinary(bytes, 0, 5) === "REDIS") {
     try {
-      start = loadRdb(server, bytes, { aofPreamble: true }).bytesRead;
+      start = (yield* loadRdbSteps(server, bytes, { aofPreamble: true })).bytesRead;
     } catch (e) {
       if (e instanceof RdbError) {
         throw new AofLoadError(`Error reading the RDB base file ${opts.name}: ${e.message}`);
@@ -167,5 +192,5 @@ export function loadAofFile(
       throw e;
     }
   }
-  return replayAof(server, bytes, { start, ...opts });
+  return yield* replayAof(server, bytes, { start, ...opts });
 }

@@ -36,7 +36,7 @@ export function installPersistence(server: Server): void {
   const { rdb, aof } = persistenceOf(server);
   server.startHooks.push(async () => {
     // as Redis: with appendonly yes the AOF is the source of truth, the RDB is ignored
-    if (server.config.bool("appendonly")) aof.loadAtStart();
+    if (server.config.bool("appendonly")) await aof.loadAtStart();
     else await rdb.loadAtStart();
   });
   server.cronHooks.push(() => {

@@ -515,7 +515,7 @@ export interface LoadOptions {
  * mismatch; keys read before the error stay loaded (the caller decides what to do).
  */
 export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {}): LoadResult {
-  const steps = loadSteps(server, bytes, opts);
+  const steps = loadRdbSteps(server, bytes, opts);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -531,7 +531,7 @@ export async function loadRdbAsync(
   bytes: Uint8Array,
   opts: LoadOptions = {},
 ): Promise<LoadResult> {
-  const steps = loadSteps(server, bytes, opts);
+  const steps = loadRdbSteps(server, bytes, opts);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -540,7 +540,7 @@ export async function loadRdbAsync(
 }
 
 /** The load, as steps: it yields (nothing) between slices of ~20 ms of work. */
-function* loadSteps(
+export function* loadRdbSteps(
   server: Server,
   bytes: Uint8Array,
   opts: LoadOptions,
