@@ -14,6 +14,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { digest, waitInSync, waitLinkUp } from "./replication_util.ts";
+import { rawReplyDiffs } from "./helpers.ts";
 
 type Cmd = Array<string | number>;
 
@@ -1423,5 +1424,34 @@ Deno.test({
       await t.stop();
       await real.stop();
     }
+  },
+});
+
+Deno.test({
+  name: "DEBUG PROTOCOL replies with the same bytes as Redis in RESP2 and RESP3",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const types = [
+      "string",
+      "integer",
+      "double",
+      "bignum",
+      "null",
+      "array",
+      "set",
+      "map",
+      "attrib",
+      "push",
+      "verbatim",
+      "true",
+      "false",
+      "nosuch",
+    ];
+    const cmds = types.map((t) => ["DEBUG", "PROTOCOL", t]);
+    const args = ["--enable-debug-command", "yes"];
+    assertEquals(await rawReplyDiffs(cmds, { args }), []);
+    // (the test parser does not read RESP3 attributes: the Tcl suite checks attrib)
+    const resp3 = cmds.filter((c) => c[2] !== "attrib");
+    assertEquals(await rawReplyDiffs(resp3, { args, resp3: true }), []);
   },
 });

@@ -1,6 +1,7 @@
 /** Generic keyspace commands, the glob matcher, SCAN guarantees and active expiry. */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
+  parseReply,
   type Reply,
   RespClient,
   RespError,
@@ -382,5 +383,31 @@ Deno.test("DEL of a stream wakes every XREADGROUP reader blocked on it with UNBL
     } finally {
       for (const c of readers) c.close();
     }
+  });
+});
+
+Deno.test("SCAN and RANDOMKEY propagate their lazy-expiry DELs unwrapped, MULTI wraps them", async () => {
+  await withRedeno(async (r, t) => {
+    const fed: string[][] = [];
+    t.server.sinks.push({
+      feed: (_db, bytes) => fed.push(parseReply(bytes, 0)[0] as string[]),
+    });
+    const staleKeys = async () => {
+      // an absolute time in the past: stale at once, removed only when looked up
+      for (const k of ["foo1", "foo2"]) await r.call("SET", k, "bar", "PXAT", "1");
+      fed.length = 0;
+    };
+    t.server.activeExpireEnabled = false;
+    await staleKeys();
+    await r.call("SCAN", "0");
+    assertEquals(fed.map((a) => a[0]).sort(), ["DEL", "DEL"]);
+    await staleKeys();
+    assertEquals(await r.call("RANDOMKEY"), null);
+    assertEquals(fed.map((a) => a[0]).sort(), ["DEL", "DEL"]);
+    await staleKeys();
+    await r.call("MULTI");
+    await r.call("SCAN", "0");
+    await r.call("EXEC");
+    assertEquals(fed.map((a) => a[0]), ["MULTI", "DEL", "DEL", "EXEC"]);
   });
 });

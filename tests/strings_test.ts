@@ -229,3 +229,14 @@ Deno.test("reads count keyspace hits and misses", async () => {
     assertEquals(t.server.stats.keyspaceMisses - before.keyspaceMisses, 2);
   });
 });
+
+Deno.test("PTTL right after GETEX PXAT never exceeds the time given (ms clock precision)", async () => {
+  await withRedeno(async (r) => {
+    await r.call("SET", "foo", "bar");
+    for (let i = 0; i < 50; i++) {
+      await r.call("GETEX", "foo", "PXAT", String(Date.now() + 10000));
+      const pttl = await r.call("PTTL", "foo") as number;
+      assert(pttl <= 10000 && pttl > 5000, `pttl ${pttl}`);
+    }
+  });
+});
