@@ -348,3 +348,44 @@ Deno.test("ioredis and node-redis drive lists, hashes and blocking pops", async 
     await t.stop();
   }
 });
+
+Deno.test("a blocked pop keeps waiting when its key expired while EXEC ran", async () => {
+  await withServer(2, async (t, [a, w]) => {
+    const fed = recordPropagation(t);
+    await w.call("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+    await send(a, "BRPOP", "k", 0);
+    await blockedClients(t, 1);
+    await w.call("MULTI");
+    await w.call("RPUSH", "k", "hello");
+    await w.call("PEXPIRE", "k", 100);
+    await w.call("DEBUG", "SLEEP", "0.2");
+    assert.deepEqual(await w.call("EXEC"), [1, 1, "OK"]);
+    const list = await w.call("CLIENT", "LIST") as string;
+    assert.match(list, /flags=b .*cmd=brpop/);
+    assert.equal(t.server.blocking.blockedCount, 1);
+    assert.equal(await w.call("EXISTS", "k"), 0);
+    assert.deepEqual(fed.map((argv) => argv[0].toLowerCase()), [
+      "multi",
+      "rpush",
+      "pexpireat",
+      "exec",
+      "del",
+    ]);
+  });
+});
+
+Deno.test("clients held by CLIENT PAUSE WRITE count in blocked_clients", async () => {
+  await withServer(3, async (t, [a, b, w]) => {
+    assert.equal(await w.call("CLIENT", "PAUSE", 60000, "WRITE"), "OK");
+    await send(a, "SET", "foo", "bar");
+    await send(b, "PFCOUNT", "hll");
+    await waitFor(async () =>
+      (await w.call("INFO", "clients") as string).includes("blocked_clients:2")
+    );
+    assert.equal(await w.call("GET", "foo"), null);
+    assert.equal(await w.call("CLIENT", "UNPAUSE"), "OK");
+    assert.equal(await a.read(), "OK");
+    assert.equal(await b.read(), 0);
+    assert.equal(t.server.blocking.blockedCount, 0);
+  });
+});

@@ -175,6 +175,35 @@ Deno.test({
   },
 });
 
+Deno.test("DEBUG OBJECT shows a listpack hash promoted to hashtable by a big value", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  try {
+    await c.call("HSET", "h", "a", "1");
+    assert.match(
+      await c.call("DEBUG", "OBJECT", "h") as string,
+      /^Value at:0x[0-9a-f]+ refcount:1 encoding:listpack serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+$/,
+    );
+    assert.equal(await c.call("DEBUG", "LISTPACK", "h"), "Listpack structure printed on stdout");
+    await c.call("HSET", "h", "foo", "a".repeat(1024));
+    assert.match(await c.call("DEBUG", "OBJECT", "h") as string, / encoding:hashtable /);
+    const missing = await c.call("DEBUG", "OBJECT", "nokey");
+    assert.ok(missing instanceof RespError);
+    assert.equal(missing.message, "ERR no such key");
+    const notListpack = await c.call("DEBUG", "LISTPACK", "h");
+    assert.ok(notListpack instanceof RespError);
+    assert.equal(notListpack.message, "ERR Not a listpack encoded object.");
+    await c.call("RPUSH", "l", "a", "b", "c");
+    assert.match(
+      await c.call("DEBUG", "OBJECT", "l") as string,
+      / encoding:quicklist .* ql_nodes:1 ql_avg_node:3.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:16$/,
+    );
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
+
 Deno.test("HRANDFIELD returns distinct fields for a positive count, repeats for a negative one", async () => {
   const t = await startRedeno();
   const c = await RespClient.connect(t.port);
