@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { RespClient, startRedeno, type TestServer } from "./helpers.ts";
+import { RespClient, RespError, startRedeno, type TestServer, waitFor } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 
 /** Collects propagated commands as arrays of binary strings. */
@@ -252,6 +252,68 @@ Deno.test("math.random follows Redis's deterministic PRNG", async () => {
     assert.ok(r >= 1 && r <= 10);
   } finally {
     c.close();
+    await t.stop();
+  }
+});
+
+Deno.test("A script past lua-time-limit makes others get BUSY until SCRIPT KILL stops it", async () => {
+  const t = await startRedeno(["--lua-time-limit", "50"]);
+  const a = await RespClient.connect(t.port);
+  const b = await RespClient.connect(t.port);
+  try {
+    await a.write(RespClient.encode(["EVAL", "while true do end", 0]));
+    await a.write(RespClient.encode(["PING"]));
+    await waitFor(async () => {
+      const r = await b.call("GET", "x");
+      return r instanceof RespError && r.message.startsWith("BUSY ");
+    }, { what: "BUSY reply" });
+    assert.deepEqual(
+      await b.call("FUNCTION", "KILL"),
+      new RespError(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+      ),
+    );
+    assert.equal(await b.call("SCRIPT", "KILL"), "OK");
+    const killed = await a.read() as RespError;
+    assert.match(killed.message, /^ERR Script killed by user with SCRIPT KILL\.\.\. script: /);
+    // the caller's pipelined command runs after the script
+    assert.equal(await a.read(), "PONG");
+    assert.equal(await b.call("PING"), "PONG");
+    assert.deepEqual(
+      await b.call("SCRIPT", "KILL"),
+      new RespError("NOTBUSY No scripts in execution right now."),
+    );
+  } finally {
+    a.close();
+    b.close();
+    await t.stop();
+  }
+});
+
+Deno.test("A busy script that wrote is UNKILLABLE, and its effects propagate together when it ends", async () => {
+  const t = await startRedeno(["--lua-time-limit", "20"]);
+  const fed = recordPropagation(t);
+  const a = await RespClient.connect(t.port);
+  const b = await RespClient.connect(t.port);
+  try {
+    const script = "redis.call('set', 'a', '1'); local t0 = redis.call('time'); " +
+      "while true do local t = redis.call('time'); " +
+      "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1000000 then break end end; " +
+      "redis.call('incr', 'a'); return redis.call('get', 'a')";
+    await a.write(RespClient.encode(["EVAL", script, 0]));
+    await waitFor(async () => {
+      const r = await b.call("PING");
+      return r instanceof RespError && r.message.startsWith("BUSY ");
+    }, { what: "BUSY reply" });
+    const r = await b.call("SCRIPT", "KILL") as RespError;
+    assert.match(r.message, /^UNKILLABLE Sorry the script already executed write commands/);
+    assert.equal(await a.read(), "2");
+    assert.equal(await b.call("GET", "a"), "2");
+    const cmds = fed.filter((x) => x[0].toUpperCase() !== "SELECT").map((x) => x[0].toLowerCase());
+    assert.deepEqual(cmds, ["multi", "set", "incr", "exec"]);
+  } finally {
+    a.close();
+    b.close();
     await t.stop();
   }
 });

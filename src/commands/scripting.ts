@@ -8,10 +8,8 @@ import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { globMatch } from "../store/glob.ts";
 import { runFor, scripting } from "../scripting/mod.ts";
-import { flagNames } from "../scripting/engine.ts";
+import { flagNames, killScript, runningScript } from "../scripting/engine.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
-
-const NOT_BUSY = "NOTBUSY No scripts in execution right now.";
 
 /** Splits numkeys / keys / args; replies with the error and returns null when bad. */
 function splitKeys(
@@ -119,8 +117,12 @@ function scriptDebug(c: Client, argv: string[]): void {
   c.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
 }
 
-function scriptKill(c: Client): void {
-  c.error(NOT_BUSY);
+function kill(isEval: boolean): (c: Client) => void {
+  return (c) => {
+    const error = killScript(c.server, isEval);
+    if (error !== null) return c.error(error);
+    c.reply.simple("OK");
+  };
 }
 
 const SCRIPT_HELP = [
@@ -279,7 +281,17 @@ function functionStats(c: Client): void {
   const r = c.reply;
   r.map(2);
   r.bulk("running_script");
-  r.nil();
+  const running = runningScript();
+  if (running === null || !running.isFunction || running.server !== c.server) r.nil();
+  else {
+    r.map(3);
+    r.bulk("name");
+    r.bulk(running.name);
+    r.bulk("command");
+    r.bulkArray(running.argv);
+    r.bulk("duration_ms");
+    r.int(Math.floor(performance.now() - running.start));
+  }
   r.bulk("engines");
   r.map(1);
   r.bulk("LUA");
@@ -333,7 +345,7 @@ export const commands: CommandSpec[] = [
     cmd("scripting", "load", 3, "noscript stale", scriptLoad, S),
     cmd("scripting", "exists", -3, "noscript", scriptExists, S),
     cmd("scripting", "flush", -2, "noscript", scriptFlush, S),
-    cmd("scripting", "kill", 2, "noscript allow_busy", scriptKill, S),
+    cmd("scripting", "kill", 2, "noscript allow_busy", kill(true), S),
     cmd("scripting", "debug", 3, "noscript", scriptDebug, S),
     cmd("scripting", "help", 2, "loading stale", help(SCRIPT_HELP), S),
   ]),
@@ -345,7 +357,7 @@ export const commands: CommandSpec[] = [
     cmd("scripting", "stats", 2, "noscript allow_busy", functionStats, S),
     cmd("scripting", "dump", 2, "noscript", functionDump, S),
     cmd("scripting", "restore", -3, "write denyoom noscript", functionRestore, S),
-    cmd("scripting", "kill", 2, "noscript allow_busy", (c) => c.error(NOT_BUSY), S),
+    cmd("scripting", "kill", 2, "noscript allow_busy", kill(false), S),
     cmd("scripting", "help", 2, "loading stale", help(FUNCTION_HELP), S),
   ]),
 ];

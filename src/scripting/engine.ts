@@ -14,6 +14,7 @@ import { binaryToBytes } from "../resp/bytes.ts";
 import { sha1Hex } from "../replication/digest.ts";
 import { REDIS_VERSION } from "../version.ts";
 import { errorInfo, luaToReply, replyToLua } from "./convert.ts";
+import { setBusyScript } from "./busy.ts";
 import { openRedisLibs } from "./libs.ts";
 import {
   ls,
@@ -102,6 +103,22 @@ export interface RunContext {
   start: number;
   /** true for FCALL (errors and BUSY wording say FUNCTION) */
   isFunction: boolean;
+  /** the command that started it (FUNCTION STATS) */
+  argv: string[];
+  /** the coroutine the script runs in, and its registry ref */
+  vm?: Vm;
+  // deno-lint-ignore no-explicit-any
+  thread?: any;
+  threadRef: number;
+  /** whether the script may yield to the event loop when slow */
+  canYield: boolean;
+  /** past busy-reply-threshold: other clients get BUSY */
+  busy: boolean;
+  sliceStart: number;
+  /** SCRIPT KILL / FUNCTION KILL asked it to stop */
+  killed: boolean;
+  /** activeExpireEnabled before the script became busy */
+  activeExpire: boolean;
 }
 
 let current: RunContext | null = null;
@@ -333,6 +350,12 @@ const FAKES = new WeakMap<Server, Client>();
 /**
  * Runs the compiled function `ref` of `vm` for `c` with KEYS and ARGV; the reply (or
  * Redis's error) goes to `c`. The caller checked the script flags already.
+ *
+ * The script runs in a coroutine with a count hook. Past busy-reply-threshold the hook
+ * yields (when the caller can wait: a real connection outside MULTI/EXEC): the script
+ * then continues in slices from timers, its caller waits for the reply, and every
+ * other client gets -BUSY except for allow_busy commands (SCRIPT KILL, FUNCTION KILL,
+ * FUNCTION STATS, SHUTDOWN NOSAVE...), as Redis processes events during a busy script.
  */
 export function runScript(
   vm: Vm,
@@ -342,7 +365,6 @@ export function runScript(
   args: string[],
   passAsArgs: boolean,
 ): void {
-  const L = vm.L;
   const c = ctx.caller;
   const fake = ctx.fake;
   fake.db = c.db;
@@ -354,24 +376,182 @@ export function runScript(
     vm.setGlobalArray("KEYS", keys);
     vm.setGlobalArray("ARGV", args);
   }
+  const run = vm.startThread(ref, (L) => {
+    if (!passAsArgs) return 0;
+    pushArray(L, keys);
+    pushArray(L, args);
+    return 2;
+  });
+  ctx.vm = vm;
+  ctx.thread = run.thread;
+  ctx.threadRef = run.threadRef;
+  ctx.canYield = c.conn !== null && !c.isMaster && !ctx.server.inExec;
+  propagationHold(ctx.server).ops = [];
+  lua.lua_sethook(run.thread, countHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+  resumeScript(ctx, run.nargs);
+}
+
+/** Instructions between two checks of the clock and of SCRIPT KILL. */
+const HOOK_INSTRUCTIONS = 10000;
+/** How long a busy script runs before letting other clients in (ms). */
+const BUSY_SLICE_MS = 20;
+
+const KILLED = "Script killed by user with SCRIPT KILL...";
+
+function countHook(L: LuaState): void {
+  const ctx = current;
+  if (ctx === null) return;
+  if (ctx.killed) {
+    ctx.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
+    raiseError(L, KILLED);
+    return;
+  }
+  if (!ctx.canYield || !lua.lua_isyieldable(L)) return;
+  const now = performance.now();
+  if (ctx.busy) {
+    if (now - ctx.sliceStart >= BUSY_SLICE_MS) lua.lua_yield(L, 0);
+    return;
+  }
+  if (now - ctx.start >= ctx.server.config.num("lua-time-limit")) {
+    ctx.server.log(
+      "warning",
+      `Slow script detected: still in execution after ${
+        Math.round(now - ctx.start)
+      } milliseconds. You can try killing the script using the ${
+        ctx.isFunction ? "FUNCTION" : "SCRIPT"
+      } KILL command. Script name is: ${ctx.name}.`,
+    );
+    lua.lua_yield(L, 0);
+  }
+}
+
+/** Runs the script until it ends or yields; delivers the reply when it ends. */
+function resumeScript(ctx: RunContext, nargs: number): void {
+  const T = ctx.thread;
   current = ctx;
-  let ok: boolean;
+  ctx.sliceStart = performance.now();
+  let status: number;
   try {
-    ok = vm.pcall(ref, (L) => {
-      if (!passAsArgs) return 0;
-      pushArray(L, keys);
-      pushArray(L, args);
-      return 2;
-    });
-  } finally {
-    current = null;
+    status = lua.lua_resume(T, null, nargs);
+  } catch (e) {
+    // a JS exception escaping the VM (a bug): end the script with an error
+    lua.lua_settop(T, 0);
+    pushErrorTable(T, `ERR ${(e as Error).message}`);
+    status = -1;
   }
-  if (ok) {
-    luaToReply(L, c, ctx.resp);
-  } else {
-    replyScriptError(L, c, ctx.name);
+  if (status === lua.LUA_YIELD) {
+    if (!ctx.busy) enterBusy(ctx);
+    setTimeout(() => resumeScript(ctx, 0), 0);
+    return;
   }
-  lua.lua_settop(L, 0);
+  current = null;
+  const c = ctx.caller;
+  const wasBusy = ctx.busy;
+  if (wasBusy) leaveBusy(ctx);
+  releasePropagation(ctx.server);
+  if (!c.closed) {
+    if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) {
+      lua.lua_settop(T, 2);
+      luaToReply(T, c, ctx.resp);
+    } else replyScriptError(T, c, ctx.name);
+  }
+  lua.lua_settop(T, 0);
+  ctx.vm!.unref(ctx.threadRef);
+  if (wasBusy) {
+    const server = ctx.server;
+    server.afterCommand();
+    if (!c.closed) {
+      server.blocking.unblock(c);
+      c.scheduleFlush();
+      c.resume();
+    }
+  }
+}
+
+/**
+ * A script's effects are held while it runs and queued for propagation when it ends,
+ * so that they form one MULTI/EXEC even when a busy script spans event-loop turns (the
+ * cron flushes propagation). Installed once per server over alsoPropagate.
+ */
+interface PropagationHold {
+  ops: Array<{ dbId: number; argv: string[] }> | null;
+}
+
+const HOLDS = new WeakMap<Server, PropagationHold>();
+
+function propagationHold(server: Server): PropagationHold {
+  let hold = HOLDS.get(server);
+  if (hold === undefined) {
+    const h: PropagationHold = { ops: null };
+    hold = h;
+    HOLDS.set(server, h);
+    const propagate = server.alsoPropagate.bind(server);
+    server.alsoPropagate = (dbId: number, argv: string[]) => {
+      if (h.ops !== null) h.ops.push({ dbId, argv });
+      else propagate(dbId, argv);
+    };
+  }
+  return hold;
+}
+
+function releasePropagation(server: Server): void {
+  const hold = propagationHold(server);
+  const ops = hold.ops;
+  hold.ops = null;
+  if (ops !== null) { for (const op of ops) server.alsoPropagate(op.dbId, op.argv); }
+}
+
+function enterBusy(ctx: RunContext): void {
+  const server = ctx.server;
+  ctx.busy = true;
+  const verb = ctx.isFunction ? "FUNCTION" : "SCRIPT";
+  setBusyScript(
+    server,
+    `BUSY Redis is busy running a script. You can only call ${verb} KILL or SHUTDOWN NOSAVE.`,
+  );
+  // the caller waits for the reply; its pipeline resumes when the script ends
+  ctx.caller.blocked = {
+    keys: [],
+    db: ctx.caller.db,
+    spec: ctx.caller.spec!,
+    argv: ctx.caller.argv,
+    timer: undefined,
+    onTimeout: undefined,
+    kind: "pause",
+  };
+  server.blocking.blockedCount++;
+  // like Redis, keys do not expire actively while a script is busy
+  ctx.activeExpire = server.activeExpireEnabled;
+  server.activeExpireEnabled = false;
+}
+
+function leaveBusy(ctx: RunContext): void {
+  const server = ctx.server;
+  setBusyScript(server, null);
+  server.activeExpireEnabled = ctx.activeExpire;
+}
+
+/**
+ * SCRIPT KILL / FUNCTION KILL (Redis: scriptKill): null when the running script will
+ * stop, else the error to reply with.
+ */
+export function killScript(server: Server, isEval: boolean): string | null {
+  const ctx = current;
+  if (ctx === null || ctx.server !== server) return "NOTBUSY No scripts in execution right now.";
+  if (ctx.caller.isMaster) {
+    return "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.";
+  }
+  if (ctx.wrote) {
+    return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+  }
+  if (isEval && ctx.isFunction) {
+    return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+  }
+  if (!isEval && !ctx.isFunction) {
+    return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+  }
+  ctx.killed = true;
+  return null;
 }
 
 function pushArray(L: LuaState, items: string[]): void {

@@ -179,6 +179,13 @@ export function runFor(
     wrote: false,
     start: performance.now(),
     isFunction: target.isFunction,
+    argv: c.argv,
+    threadRef: 0,
+    canYield: false,
+    busy: false,
+    sliceStart: 0,
+    killed: false,
+    activeExpire: true,
   };
   runScript(target.vm, target.ref, ctx, keys, args, target.isFunction);
   // the commands the script ran were propagated one by one (wrapped in MULTI/EXEC when

@@ -150,6 +150,7 @@ export class Vm {
     setup(L);
     lua.lua_pop(L, 1);
     this.errHandler = this.#ref(PRELUDE);
+    this.#runner = this.#ref("return function(h, f, ...) return xpcall(f, h, ...) end");
     this.globals = this.#protectGlobals();
     this.proxyMeta = this.#lastProxyMeta;
   }
@@ -209,6 +210,27 @@ export class Vm {
     lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
     return realGlobals;
   }
+
+  /**
+   * Starts the function of `ref` in a new coroutine, under xpcall with the error
+   * handler, so that a count hook can yield it (busy scripts) and errors keep their
+   * position. Returns the thread and the number of values to pass to resume().
+   */
+  startThread(
+    ref: number,
+    pushArgs: (L: LuaState) => number,
+  ): { thread: LuaState; threadRef: number; nargs: number } {
+    const L = this.L;
+    const thread = lua.lua_newthread(L);
+    const threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.#runner);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.errHandler);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    const nargs = pushArgs(thread);
+    return { thread, threadRef, nargs: nargs + 2 };
+  }
+
+  readonly #runner: number;
 
   /** Sets a global array of strings (KEYS, ARGV) bypassing the protection. */
   setGlobalArray(name: string, items: string[]): void {
