@@ -157,7 +157,8 @@ export class RdbState {
   async loadAtStart(): Promise<LoadResult | null> {
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(this.path);
+      // read at once: a small dataset then loads before any client is served
+      bytes = Deno.readFileSync(this.path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw new RdbError(`Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
@@ -215,7 +216,7 @@ export class RdbState {
     const inProgress = this.bgsave !== null;
     return [
       `loading:${this.server.loading ? 1 : 0}`,
-      "async_loading:0",
+      `async_loading:${this.server.asyncLoading ? 1 : 0}`,
       "current_cow_peak:0",
       "current_cow_size:0",
       "current_cow_size_age:0",
