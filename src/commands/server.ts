@@ -12,7 +12,7 @@ import { replyHelp } from "./connection.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { infoText, memoryUsage } from "../info.ts";
-import { ConfigError, findParam, type ParamDef, PARAMS } from "../config.ts";
+import { ConfigError, findParam, type ParamDef, PARAMS, parseMemory } from "../config.ts";
 import { globMatch } from "../store/glob.ts";
 import { rewriteConfigFile } from "../config_rewrite.ts";
 import { memoryUsageOfKey } from "../memory.ts";
@@ -324,7 +324,23 @@ registerDebugSubcommand("protocol", (c, argv) => {
   "    true, false.",
 ]);
 
-registerDebugSubcommand("quicklist-packed-threshold", (c) => c.reply.simple("OK"), []);
+// Redeno's lists have no packed/plain nodes: only the argument is checked, as Redis does
+registerDebugSubcommand("quicklist-packed-threshold", (c, argv) => {
+  if (argv.length !== 3) {
+    return c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`,
+    );
+  }
+  const size = parseMemory(argv[2].replace(/^(\d+)b$/i, "$1"));
+  if (size === null || size < 0 || size > 2 ** 32 - 2 ** 20) {
+    return c.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+  }
+  c.reply.simple("OK");
+}, [
+  "QUICKLIST-PACKED-THRESHOLD <size>",
+  "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+  "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+]);
 
 function debug(c: Client, argv: string[]): void {
   const mode = c.server.config.get("enable-debug-command");
