@@ -11,6 +11,7 @@ import { ProtocolError } from "../resp/parser.ts";
 import { encodeCommand } from "../resp/writer.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
 import type { Primary } from "./primary.ts";
+import { fullName } from "../commands/table.ts";
 
 /** Loads an RDB payload into the (flushed) dataset; returns its replication aux fields. */
 export type LoadFn = (
@@ -434,17 +435,41 @@ export class MasterLink {
       );
       throw new LinkAborted("protocol");
     }
+    const server = this.#server;
+    // diskless load (Redis: useDisklessLoad): the replica is loading while the payload
+    // streams in; with swapdb and the same history it keeps serving the old dataset
+    // (async loading). The old dataset is only replaced once the payload is complete.
+    const mode = server.config.get("repl-diskless-load");
+    const disklessLoad = mode === "swapdb" ||
+      (mode === "on-empty-db" && server.dbs.every((db) => db.size === 0));
+    const asyncLoad = disklessLoad && mode === "swapdb" && replid === this.ctx.primary.replid;
+    const target = disklessLoad ? "parser" : "disk";
+    if (asyncLoad) server.asyncLoading = true;
+    else if (disklessLoad) server.loading = true;
     let payload: Uint8Array;
-    if (line.startsWith("$EOF:") && line.length === 45) {
-      this.#log(
-        "notice",
-        "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
-      );
-      payload = await this.#readUntilMark(line.slice(5));
-    } else {
-      const size = Number(line.slice(1));
-      this.#log("notice", `MASTER <-> REPLICA sync: receiving ${size} bytes from master to disk`);
-      payload = await this.#readExact(size);
+    try {
+      if (line.startsWith("$EOF:") && line.length === 45) {
+        this.#log(
+          "notice",
+          `MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to ${target}`,
+        );
+        payload = await this.#readUntilMark(line.slice(5));
+      } else {
+        const size = Number(line.slice(1));
+        this.#log(
+          "notice",
+          `MASTER <-> REPLICA sync: receiving ${size} bytes from master to ${target}`,
+        );
+        payload = await this.#readExact(size);
+      }
+    } catch (e) {
+      if (disklessLoad) {
+        this.#log("notice", "MASTER <-> REPLICA sync: Discarding the half-loaded data");
+      }
+      throw e;
+    } finally {
+      server.asyncLoading = false;
+      server.loading = false;
     }
     const primary = this.ctx.primary;
     // the replication history changes: sub-replicas resync, the old backlog is useless
@@ -642,6 +667,7 @@ export class MasterLink {
       } finally {
         server.masterExecuting = false;
       }
+      if (mc.reply.len > 0 && mc.reply.buf[0] === 45) this.#errorFromStream(mc);
       mc.reply.len = 0;
       // inside MULTI the offset moves only when EXEC ran (Redis does the same)
       if (mc.multi === null) {
@@ -652,6 +678,25 @@ export class MasterLink {
       }
     }
     if (applied > 0) this.ctx.primary.feedRaw(this.#raw.take(applied));
+  }
+
+  /**
+   * A command of the stream failed here: the datasets may have diverged. Logged as
+   * Redis's afterErrorReply does (propagation-error-behavior panic is not honoured:
+   * the replica keeps going, as with "ignore").
+   */
+  #errorFromStream(mc: Client): void {
+    const buf = mc.reply.buf;
+    let end = 1;
+    while (end < mc.reply.len && buf[end] !== 13) end++;
+    const msg = bytesToBinary(buf, 1, end);
+    const cmdname = msg.startsWith("ERR unknown command") || mc.spec === null
+      ? "<unknown>"
+      : fullName(mc.spec);
+    this.#log(
+      "warning",
+      `== CRITICAL == This replica is sending an error to its master: '${msg}' after processing the command '${cmdname}'`,
+    );
   }
 
   // ---- cron ----
