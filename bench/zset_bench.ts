@@ -5,7 +5,7 @@
  *
  *   deno bench bench/zset_bench.ts
  */
-import { ZSetValue } from "../src/store/zset.ts";
+import { NIL, ZSetValue } from "../src/store/zset.ts";
 
 const SIZES = [10_000, 100_000, 1_000_000];
 
@@ -35,7 +35,7 @@ for (const n of SIZES) {
   });
   Deno.bench({ name: `ZRANGE 10 n=${n}`, group: "zrange", baseline: n === SIZES[0] }, () => {
     let node = z.byRank(rnd(n - 10));
-    for (let i = 0; i < 10 && node !== null; i++) node = node.forward;
+    for (let i = 0; i < 10 && node !== NIL; i++) node = z.next(node);
   });
   Deno.bench({ name: `ZSCORE n=${n}`, group: "zscore", baseline: n === SIZES[0] }, () => {
     z.score(`member:${rnd(n)}`);

@@ -5,7 +5,7 @@
 import type { Client } from "../client.ts";
 import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
-import { ZSetValue } from "../store/zset.ts";
+import { NIL, ZSetValue } from "../store/zset.ts";
 import {
   areasForShape,
   decodeScore,
@@ -203,12 +203,13 @@ function pointsInShape(z: ZSetValue, shape: GeoShape, limit: number): GeoPoint[]
     const [min, max] = scoresOfBox(box);
     for (
       let n = z.firstInScoreRange({ min, max, minex: false, maxex: true });
-      n !== null && n.score < max;
-      n = n.forward
+      n !== NIL && z.scoreOf(n) < max;
+      n = z.next(n)
     ) {
-      const [lon, lat] = decodeScore(n.score);
+      const score = z.scoreOf(n);
+      const [lon, lat] = decodeScore(score);
       const dist = distanceIfInShape(shape, lon, lat);
-      if (dist !== null) out.push({ member: n.member, score: n.score, dist, lon, lat });
+      if (dist !== null) out.push({ member: z.member(n), score, dist, lon, lat });
       if (out.length > 0 && limit !== 0 && out.length >= limit) break;
     }
     last = i;

@@ -10,7 +10,7 @@ import type { Db } from "../store/db.ts";
 import { ListValue } from "../store/list.ts";
 import { HashValue } from "../store/hash.ts";
 import { SetValue } from "../store/set.ts";
-import { ZSetValue } from "../store/zset.ts";
+import { NIL, ZSetValue } from "../store/zset.ts";
 import { longArg } from "./zset_args.ts";
 import { parseFloatArg } from "../resp/bytes.ts";
 
@@ -140,9 +140,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   } else if (dontsort) {
     const len = sortval.size;
     let n = desc ? sortval.byRank(len - 1 - start) : sortval.byRank(start);
-    for (let i = 0; i < vectorlen && n !== null; i++) {
-      vector.push(item(n.member));
-      n = desc ? n.prev : n.forward;
+    for (let i = 0; i < vectorlen && n !== NIL; i++) {
+      vector.push(item(sortval.member(n)));
+      n = desc ? sortval.prev(n) : sortval.next(n);
     }
     end -= start;
     start = 0;

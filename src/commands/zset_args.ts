@@ -5,7 +5,14 @@
  */
 import type { Client } from "../client.ts";
 import { parseFloatArg, parseInteger } from "../resp/bytes.ts";
-import type { LexBound, LexRange, ScoreRange, ZNode, ZSetLimits } from "../store/zset.ts";
+import type {
+  LexBound,
+  LexRange,
+  ScoreRange,
+  ZNode,
+  ZSetLimits,
+  ZSetValue,
+} from "../store/zset.ts";
 import { ERR } from "../errors.ts";
 
 /** Error replies shared by the set, sorted set and geo commands (Redis's wording). */
@@ -108,26 +115,26 @@ export function zsetLimits(c: Client): ZSetLimits {
  * Replies with members and optional scores: flat in RESP2, [member, score] pairs in
  * RESP3 (as Redis 7 does for ZRANGE WITHSCORES and friends).
  */
-export function replyNodes(c: Client, nodes: ZNode[], withScores: boolean): void {
+export function replyNodes(c: Client, z: ZSetValue, nodes: ZNode[], withScores: boolean): void {
   const r = c.reply;
   if (!withScores) {
     r.array(nodes.length);
-    for (const n of nodes) r.bulk(n.member);
+    for (const n of nodes) r.bulk(z.member(n));
     return;
   }
   if (r.resp === 2) {
     r.array(nodes.length * 2);
     for (const n of nodes) {
-      r.bulk(n.member);
-      r.double(n.score);
+      r.bulk(z.member(n));
+      r.double(z.scoreOf(n));
     }
     return;
   }
   r.array(nodes.length);
   for (const n of nodes) {
     r.array(2);
-    r.bulk(n.member);
-    r.double(n.score);
+    r.bulk(z.member(n));
+    r.double(z.scoreOf(n));
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Client } from "../client.ts";
 import { ERR } from "../errors.ts";
-import { type ZNode, ZSetValue } from "../store/zset.ts";
+import { NIL, type ZNode, ZSetValue } from "../store/zset.ts";
 import { SetValue } from "../store/set.ts";
 import { COLL_ERR, doubleArg, longArg, replyNodes, zsetLimits } from "./zset_args.ts";
 
@@ -154,8 +154,9 @@ export function zsetOp(
     if (result.size > 0) {
       const lim = zsetLimits(c);
       let maxLen = 0;
-      for (let n = result.first(); n !== null; n = n.forward) {
-        if (n.member.length > maxLen) maxLen = n.member.length;
+      for (let n = result.first(); n !== NIL; n = result.next(n)) {
+        const len = result.member(n).length;
+        if (len > maxLen) maxLen = len;
       }
       result.listpack = result.size <= lim.maxEntries && maxLen <= lim.maxValue;
       c.db.set(dst, result);
@@ -166,6 +167,6 @@ export function zsetOp(
     return c.reply.int(result.size);
   }
   const nodes: ZNode[] = [];
-  for (let n = result.first(); n !== null; n = n.forward) nodes.push(n);
-  replyNodes(c, nodes, withScores);
+  for (let n = result.first(); n !== NIL; n = result.next(n)) nodes.push(n);
+  replyNodes(c, result, nodes, withScores);
 }

@@ -9,6 +9,7 @@ import {
   lexGteMin,
   lexLteMax,
   type LexRange,
+  NIL,
   scoreGteMin,
   scoreLteMax,
   type ScoreRange,
@@ -194,15 +195,16 @@ export function zrangeGeneric(c: Client, argv: string[], o: ZRangeOptions): void
     else if (score !== null) collectByScore(v, score, rev, offset, limit, nodes);
     else collectByLex(v, lex!, rev, offset, limit, nodes);
   }
-  if (o.store === null) return replyNodes(c, nodes, withScores);
+  if (o.store === null) return replyNodes(c, v!, nodes, withScores);
 
   const dst = o.store;
   if (nodes.length > 0) {
     const limits = zsetLimits(c);
     const out = ZSetValue.create(nodes.length, 0, limits);
     for (const n of nodes) {
-      out.add(n.member, n.score);
-      out.checkGrow(n.member.length, limits);
+      const member = v!.member(n);
+      out.add(member, v!.scoreOf(n));
+      out.checkGrow(member.length, limits);
     }
     c.db.set(dst, out);
     c.modified(dst, "z", "zrangestore");
@@ -220,9 +222,9 @@ function collectByRank(z: ZSetValue, start: number, end: number, rev: boolean, o
   if (start > end || start >= llen) return;
   if (end >= llen) end = llen - 1;
   let n = rev ? z.byRank(llen - 1 - start) : z.byRank(start);
-  for (let i = start; i <= end && n !== null; i++) {
+  for (let i = start; i <= end && n !== NIL; i++) {
     out.push(n);
-    n = rev ? n.prev : n.forward;
+    n = rev ? z.prev(n) : z.next(n);
   }
 }
 
@@ -237,16 +239,16 @@ function collectByScore(
   if (offset > 0 && offset >= z.size) return;
   if (offset < 0) return;
   let n = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
-  const inside = (x: ZNode) => rev ? scoreGteMin(x.score, r) : scoreLteMax(x.score, r);
-  while (n !== null && offset > 0) {
+  const inside = (x: ZNode) => rev ? scoreGteMin(z.scoreOf(x), r) : scoreLteMax(z.scoreOf(x), r);
+  while (n !== NIL && offset > 0) {
     if (!inside(n)) return;
     offset--;
-    n = rev ? n.prev : n.forward;
+    n = rev ? z.prev(n) : z.next(n);
   }
-  while (n !== null && limit !== 0 && inside(n)) {
+  while (n !== NIL && limit !== 0 && inside(n)) {
     out.push(n);
     limit--;
-    n = rev ? n.prev : n.forward;
+    n = rev ? z.prev(n) : z.next(n);
   }
 }
 
@@ -261,15 +263,15 @@ function collectByLex(
   if (offset > 0 && offset >= z.size) return;
   if (offset < 0) return;
   let n = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
-  const inside = (x: ZNode) => rev ? lexGteMin(x.member, r) : lexLteMax(x.member, r);
-  while (n !== null && offset > 0) {
+  const inside = (x: ZNode) => rev ? lexGteMin(z.member(x), r) : lexLteMax(z.member(x), r);
+  while (n !== NIL && offset > 0) {
     if (!inside(n)) return;
     offset--;
-    n = rev ? n.prev : n.forward;
+    n = rev ? z.prev(n) : z.next(n);
   }
-  while (n !== null && limit !== 0 && inside(n)) {
+  while (n !== NIL && limit !== 0 && inside(n)) {
     out.push(n);
     limit--;
-    n = rev ? n.prev : n.forward;
+    n = rev ? z.prev(n) : z.next(n);
   }
 }

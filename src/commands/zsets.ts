@@ -6,7 +6,7 @@
 import type { Client } from "../client.ts";
 import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
-import { lexLteMax, scoreLteMax, type ZNode, ZSetValue } from "../store/zset.ts";
+import { lexLteMax, NIL, scoreLteMax, type ZNode, ZSetValue } from "../store/zset.ts";
 import { globMatch } from "../store/glob.ts";
 import { parseTimeoutSeconds } from "../blocking.ts";
 import { formatDouble17g } from "../resp/bytes.ts";
@@ -158,16 +158,16 @@ function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "l
     if (start > end || start >= llen) return c.reply.int(0);
     if (end >= llen) end = llen - 1;
     let n = z.byRank(start);
-    for (let i = start; i <= end && n !== null; i++, n = n.forward) doomed.push(n);
+    for (let i = start; i <= end && n !== NIL; i++, n = z.next(n)) doomed.push(n);
   } else if (score !== null) {
-    for (let n = z.firstInScoreRange(score); n !== null && scoreLteMax(n.score, score);) {
+    for (let n = z.firstInScoreRange(score); n !== NIL && scoreLteMax(z.scoreOf(n), score);) {
       doomed.push(n);
-      n = n.forward;
+      n = z.next(n);
     }
   } else if (lex !== null) {
-    for (let n = z.firstInLexRange(lex); n !== null && lexLteMax(n.member, lex);) {
+    for (let n = z.firstInLexRange(lex); n !== NIL && lexLteMax(z.member(n), lex);) {
       doomed.push(n);
-      n = n.forward;
+      n = z.next(n);
     }
   }
   for (const n of doomed) z.removeNode(n);
@@ -222,11 +222,11 @@ function zpopGeneric(
     r.array(n);
   }
   for (let i = 0; i < n; i++) {
-    const node = max ? z.last()! : z.first()!;
-    z.removeNode(node);
+    const node = max ? z.last() : z.first();
     if (opts.nested) r.array(2);
-    r.bulk(node.member);
-    r.double(node.score);
+    r.bulk(z.member(node));
+    r.double(z.scoreOf(node));
+    z.removeNode(node);
   }
   c.modified(key, "z", max ? "zpopmax" : "zpopmin");
   c.server.dirty += n - 1;
@@ -346,7 +346,7 @@ function zrandmember(c: Client, argv: string[]): void {
     const z = readZset(c, argv[1]);
     if (z === null) return;
     if (z === undefined) return c.reply.nil();
-    return c.reply.bulk(z.randomNode().member);
+    return c.reply.bulk(z.member(z.randomNode()));
   }
   const l = longArg(c, argv[2]);
   if (l === null) return;
@@ -370,7 +370,7 @@ function zrandmember(c: Client, argv: string[]): void {
     for (let i = 0; i < -l; i++) nodes.push(z.randomNode());
   } else if (l >= z.size) {
     // Redis walks the whole zset from its tail here (zuiNext)
-    for (let n = z.last(); n !== null; n = n.prev) nodes.push(n);
+    for (let n = z.last(); n !== NIL; n = z.prev(n)) nodes.push(n);
   } else {
     // partial Fisher-Yates over slot indexes: l distinct members
     const picked = new Map<number, number>();
@@ -381,10 +381,10 @@ function zrandmember(c: Client, argv: string[]): void {
       const vr = picked.get(r) ?? r;
       picked.set(r, vi);
       picked.set(i, vr);
-      nodes.push(z.slotNode(vr)!);
+      nodes.push(z.slotNode(vr));
     }
   }
-  replyNodes(c, nodes, withScores);
+  replyNodes(c, z, nodes, withScores);
 }
 
 function zscan(c: Client, argv: string[]): void {
@@ -397,11 +397,12 @@ function zscan(c: Client, argv: string[]): void {
   if (opts === null) return;
   const out: string[] = [];
   const visit = (n: ZNode) => {
-    if (opts.pattern !== null && !globMatch(opts.pattern, n.member)) return;
-    out.push(n.member, formatDouble17g(n.score));
+    const member = z.member(n);
+    if (opts.pattern !== null && !globMatch(opts.pattern, member)) return;
+    out.push(member, formatDouble17g(z.scoreOf(n)));
   };
   if (z.listpack) {
-    for (let n = z.first(); n !== null; n = n.forward) visit(n);
+    for (let n = z.first(); n !== NIL; n = z.next(n)) visit(n);
     return replyScan(c, 0, out);
   }
   const next = z.scan(cursor, opts.count, visit);

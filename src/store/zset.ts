@@ -8,29 +8,13 @@ import type { TypedValue } from "./db.ts";
 
 const MAX_LEVEL = 32;
 
-/** One skip list node: a member with its score. */
-export class ZNode {
-  readonly member: string;
-  score: number;
-  /** per level, interleaved: forward node at 2*i, span at 2*i+1 (one array per node) */
-  lv: Array<ZNode | number | null>;
-  prev: ZNode | null = null;
-  /** index in the slot array (-1 for the header) */
-  slot = -1;
-
-  constructor(member: string, score: number, level: number) {
-    this.member = member;
-    this.score = score;
-    const lv: Array<ZNode | number | null> = [];
-    for (let i = 0; i < level; i++) lv.push(null, 0);
-    this.lv = lv;
-  }
-
-  /** The next node in (score, member) order, or null. */
-  get forward(): ZNode | null {
-    return this.lv[0] as ZNode | null;
-  }
-}
+/**
+ * A skip list node's handle: its offset in the set's record buffer. 0 is the header,
+ * which is never a successor or predecessor, so 0 also stands for "no node".
+ */
+export type ZNode = number;
+/** The "no node" handle. */
+export const NIL: ZNode = 0;
 
 /** A score range (Redis's zrangespec). */
 export interface ScoreRange {
@@ -61,26 +45,6 @@ export interface ZSetLimits {
 }
 
 const DEFAULT_LIMITS: ZSetLimits = { maxEntries: 128, maxValue: 64 };
-
-function fwd(x: ZNode, i: number): ZNode | null {
-  return x.lv[i << 1] as ZNode | null;
-}
-
-function spanOf(x: ZNode, i: number): number {
-  return x.lv[(i << 1) + 1] as number;
-}
-
-function setFwd(x: ZNode, i: number, n: ZNode | null): void {
-  x.lv[i << 1] = n;
-}
-
-function setSpan(x: ZNode, i: number, span: number): void {
-  x.lv[(i << 1) + 1] = span;
-}
-
-function before(aScore: number, aMember: string, b: ZNode): boolean {
-  return aScore < b.score || (aScore === b.score && aMember < b.member);
-}
 
 /** True if `v` is above the range minimum. */
 export function scoreGteMin(v: number, r: ScoreRange): boolean {
@@ -131,20 +95,50 @@ function randomLevel(): number {
   return level;
 }
 
+// A node's record, in int32 units from its handle (always even, so the score is an
+// aligned float64): score (2 ints), prev handle, slot, level, unused, then per level
+// the forward handle and the span. Records live in one ArrayBuffer per set: a search
+// touches one record per visited node (Redis's zskiplistNode with its level array
+// inline), with no JS object, boxed double or separate level array to chase.
+const PREV = 2;
+const SLOT = 3;
+const LEVEL = 4;
+const LV = 6;
+const HEADER_SIZE = LV + 2 * MAX_LEVEL;
+
+function recordSize(level: number): number {
+  return LV + 2 * level;
+}
+
 // scratch arrays for insert/delete (never held across calls)
-const update: ZNode[] = new Array(MAX_LEVEL);
-const rankAt: number[] = new Array(MAX_LEVEL).fill(0);
+const update = new Int32Array(MAX_LEVEL);
+const rankAt = new Float64Array(MAX_LEVEL);
 
 /** A sorted set: members with double scores, ordered by (score, member bytes). */
 export class ZSetValue implements TypedValue {
   readonly type = "zset" as const;
   #dict = new Map<string, ZNode>();
-  #header = new ZNode("", 0, MAX_LEVEL);
-  #tail: ZNode | null = null;
+  #buf = new ArrayBuffer(4 * (HEADER_SIZE + 8 * recordSize(1)));
+  #rec = new Int32Array(this.#buf);
+  #scores = new Float64Array(this.#buf);
+  /** first unused int32 of the buffer */
+  #top = HEADER_SIZE;
+  /** freed records by level, reused before the buffer grows */
+  #free: number[][] = [];
+  #tail: ZNode = NIL;
   #level = 1;
-  #slots: ZNode[] = [];
+  /**
+   * Node handles by slot, dense 0..size-1, for O(1) random access (ZRANDMEMBER) and a
+   * SCAN that survives removals; the members by the same slot.
+   */
+  #slots = new Int32Array(8);
+  #members: string[] = [];
   /** true while OBJECT ENCODING reports "listpack" (Redis converts only one way) */
   listpack = true;
+
+  constructor() {
+    this.#rec[LEVEL] = MAX_LEVEL;
+  }
 
   /**
    * Builds a sorted set from (member, score) pairs, choosing the encoding as Redis does
@@ -184,19 +178,22 @@ export class ZSetValue implements TypedValue {
   clone(): ZSetValue {
     const z = new ZSetValue();
     z.listpack = false;
-    for (let n = this.first(); n !== null; n = n.forward) z.add(n.member, n.score);
+    for (let n = this.first(); n !== NIL; n = this.next(n)) z.add(this.member(n), this.scoreOf(n));
     z.listpack = this.listpack;
     return z;
   }
 
   /** (member, score) pairs in (score, member) order. */
   *entries(): IterableIterator<[string, number]> {
-    for (let n = this.first(); n !== null; n = n.forward) yield [n.member, n.score];
+    for (let n = this.first(); n !== NIL; n = this.next(n)) {
+      yield [this.member(n), this.scoreOf(n)];
+    }
   }
 
   /** Score of a member, or undefined. O(1). */
   score(member: string): number | undefined {
-    return this.#dict.get(member)?.score;
+    const n = this.#dict.get(member);
+    return n === undefined ? undefined : this.#scores[n >> 1];
   }
 
   /** True if the member is present. */
@@ -204,18 +201,38 @@ export class ZSetValue implements TypedValue {
     return this.#dict.has(member);
   }
 
-  /** Node of a member, or undefined. */
-  node(member: string): ZNode | undefined {
-    return this.#dict.get(member);
+  /** Node of a member, or NIL. */
+  node(member: string): ZNode {
+    return this.#dict.get(member) ?? NIL;
   }
 
-  /** First node in order, or null. */
-  first(): ZNode | null {
-    return this.#header.forward;
+  /** The member of a node. */
+  member(n: ZNode): string {
+    return this.#members[this.#rec[n + SLOT]];
   }
 
-  /** Last node in order, or null. */
-  last(): ZNode | null {
+  /** The score of a node. */
+  scoreOf(n: ZNode): number {
+    return this.#scores[n >> 1];
+  }
+
+  /** The next node in (score, member) order, or NIL. */
+  next(n: ZNode): ZNode {
+    return this.#rec[n + LV];
+  }
+
+  /** The previous node in (score, member) order, or NIL. */
+  prev(n: ZNode): ZNode {
+    return this.#rec[n + PREV];
+  }
+
+  /** First node in order, or NIL. */
+  first(): ZNode {
+    return this.#rec[LV];
+  }
+
+  /** Last node in order, or NIL. */
+  last(): ZNode {
     return this.#tail;
   }
 
@@ -235,12 +252,18 @@ export class ZSetValue implements TypedValue {
     if (score === 0 && this.listpack) score = 0;
     const existing = this.#dict.get(member);
     if (existing !== undefined) {
-      this.#updateScore(existing, score);
+      this.#updateScore(existing, member, score);
       return;
     }
-    const node = this.#insert(score, member);
-    node.slot = this.#slots.length;
-    this.#slots.push(node);
+    const slot = this.#dict.size;
+    if (slot === this.#slots.length) {
+      const grown = new Int32Array(slot * 2);
+      grown.set(this.#slots);
+      this.#slots = grown;
+    }
+    const node = this.#insert(score, member, slot);
+    this.#slots[slot] = node;
+    this.#members.push(member);
     this.#dict.set(member, node);
   }
 
@@ -248,239 +271,321 @@ export class ZSetValue implements TypedValue {
   remove(member: string): boolean {
     const node = this.#dict.get(member);
     if (node === undefined) return false;
-    this.#removeNode(node);
+    this.#removeNode(node, member);
     return true;
   }
 
-  /** Removes a node obtained from this set. */
+  /** Removes a node obtained from this set (its handle is invalid afterwards). */
   removeNode(node: ZNode): void {
-    this.#removeNode(node);
+    this.#removeNode(node, this.member(node));
   }
 
-  #removeNode(node: ZNode): void {
-    this.#delete(node.score, node.member);
-    this.#dict.delete(node.member);
-    const last = this.#slots.pop()!;
-    if (last !== node) {
-      this.#slots[node.slot] = last;
-      last.slot = node.slot;
+  #removeNode(node: ZNode, member: string): void {
+    const rec = this.#rec;
+    const slot = rec[node + SLOT];
+    this.#delete(node);
+    this.#dict.delete(member);
+    const last = this.#dict.size;
+    const members = this.#members;
+    if (slot !== last) {
+      const moved = this.#slots[last];
+      this.#slots[slot] = moved;
+      members[slot] = members[last];
+      rec[moved + SLOT] = slot;
     }
+    members.pop();
+    this.#release(node);
   }
 
-  #updateScore(node: ZNode, score: number): void {
-    const prev = node.prev;
-    const next = node.forward;
+  #updateScore(node: ZNode, member: string, score: number): void {
+    const rec = this.#rec;
+    const scores = this.#scores;
+    const prev = rec[node + PREV];
+    const next = rec[node + LV];
     if (
-      (prev === null || prev.score < score ||
-        (prev.score === score && prev.member < node.member)) &&
-      (next === null || score < next.score || (score === next.score && node.member < next.member))
+      (prev === NIL || scores[prev >> 1] < score ||
+        (scores[prev >> 1] === score && this.member(prev) < member)) &&
+      (next === NIL || score < scores[next >> 1] ||
+        (score === scores[next >> 1] && member < this.member(next)))
     ) {
-      node.score = score;
+      scores[node >> 1] = score;
       return;
     }
-    this.#delete(node.score, node.member);
-    const fresh = this.#insert(score, node.member);
-    fresh.slot = node.slot;
-    this.#slots[node.slot] = fresh;
-    this.#dict.set(node.member, fresh);
+    const slot = rec[node + SLOT];
+    this.#delete(node);
+    this.#release(node);
+    const fresh = this.#insert(score, member, slot);
+    this.#slots[slot] = fresh;
+    this.#dict.set(member, fresh);
   }
 
-  #insert(score: number, member: string): ZNode {
-    const header = this.#header;
-    let x = header;
+  /** A record for a node of `level` levels (may grow the buffer: re-read the views). */
+  #alloc(level: number): ZNode {
+    const reuse = this.#free[level];
+    if (reuse !== undefined && reuse.length > 0) return reuse.pop()!;
+    const at = this.#top;
+    const end = at + recordSize(level);
+    if (end > this.#rec.length) {
+      const buf = new ArrayBuffer(Math.max(end, this.#rec.length * 2) * 4);
+      const rec = new Int32Array(buf);
+      rec.set(this.#rec.subarray(0, at));
+      this.#buf = buf;
+      this.#rec = rec;
+      this.#scores = new Float64Array(buf);
+    }
+    this.#top = end;
+    return at;
+  }
+
+  #release(node: ZNode): void {
+    const level = this.#rec[node + LEVEL];
+    (this.#free[level] ??= []).push(node);
+  }
+
+  /** True when the node sorts before (score, member). */
+  #before(n: ZNode, score: number, member: string): boolean {
+    const s = this.#scores[n >> 1];
+    return s < score || (s === score && this.member(n) < member);
+  }
+
+  #insert(score: number, member: string, slot: number): ZNode {
+    const level = randomLevel();
+    const node = this.#alloc(level);
+    const rec = this.#rec;
+    const scores = this.#scores;
+    const members = this.#members;
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
       rankAt[i] = i === this.#level - 1 ? 0 : rankAt[i + 1];
-      let n = fwd(x, i);
-      while (n !== null && (n.score < score || (n.score === score && n.member < member))) {
-        rankAt[i] += spanOf(x, i);
+      let p = x + LV + 2 * i;
+      let n = rec[p];
+      while (n !== NIL) {
+        const ns = scores[n >> 1];
+        if (!(ns < score || (ns === score && members[rec[n + SLOT]] < member))) break;
+        rankAt[i] += rec[p + 1];
         x = n;
-        n = fwd(x, i);
+        p = x + LV + 2 * i;
+        n = rec[p];
       }
       update[i] = x;
     }
-    const level = randomLevel();
     if (level > this.#level) {
       for (let i = this.#level; i < level; i++) {
         rankAt[i] = 0;
-        update[i] = header;
-        setSpan(header, i, this.#dict.size);
+        update[i] = 0;
+        rec[LV + 2 * i + 1] = this.#dict.size;
       }
       this.#level = level;
     }
-    const node = new ZNode(member, score, level);
+    scores[node >> 1] = score;
+    rec[node + SLOT] = slot;
+    rec[node + LEVEL] = level;
     for (let i = 0; i < level; i++) {
-      const u = update[i];
-      setFwd(node, i, fwd(u, i));
-      setFwd(u, i, node);
-      setSpan(node, i, spanOf(u, i) - (rankAt[0] - rankAt[i]));
-      setSpan(u, i, rankAt[0] - rankAt[i] + 1);
+      const u = update[i] + LV + 2 * i;
+      const p = node + LV + 2 * i;
+      rec[p] = rec[u];
+      rec[u] = node;
+      rec[p + 1] = rec[u + 1] - (rankAt[0] - rankAt[i]);
+      rec[u + 1] = rankAt[0] - rankAt[i] + 1;
     }
-    for (let i = level; i < this.#level; i++) setSpan(update[i], i, spanOf(update[i], i) + 1);
-    node.prev = update[0] === header ? null : update[0];
-    const after = node.forward;
-    if (after !== null) after.prev = node;
+    for (let i = level; i < this.#level; i++) rec[update[i] + LV + 2 * i + 1]++;
+    rec[node + PREV] = update[0];
+    const after = rec[node + LV];
+    if (after !== NIL) rec[after + PREV] = node;
     else this.#tail = node;
     return node;
   }
 
-  #delete(score: number, member: string): void {
-    let x = this.#header;
+  /** Unlinks a node from every level (Redis's zslDeleteNode after the search). */
+  #delete(target: ZNode): void {
+    const rec = this.#rec;
+    const score = this.#scores[target >> 1];
+    const member = this.member(target);
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      let n = fwd(x, i);
-      while (n !== null && (n.score < score || (n.score === score && n.member < member))) {
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && n !== target && this.#before(n, score, member)) {
         x = n;
-        n = fwd(x, i);
+        n = rec[x + LV + 2 * i];
       }
       update[i] = x;
     }
-    const target = x.forward!;
     for (let i = 0; i < this.#level; i++) {
-      const u = update[i];
-      if (fwd(u, i) === target) {
-        setSpan(u, i, spanOf(u, i) + spanOf(target, i) - 1);
-        setFwd(u, i, fwd(target, i));
+      const u = update[i] + LV + 2 * i;
+      if (rec[u] === target) {
+        rec[u + 1] += rec[target + LV + 2 * i + 1] - 1;
+        rec[u] = rec[target + LV + 2 * i];
       } else {
-        setSpan(u, i, spanOf(u, i) - 1);
+        rec[u + 1]--;
       }
     }
-    const after = target.forward;
-    if (after !== null) after.prev = target.prev;
-    else this.#tail = target.prev;
-    while (this.#level > 1 && fwd(this.#header, this.#level - 1) === null) this.#level--;
+    const after = rec[target + LV];
+    if (after !== NIL) rec[after + PREV] = rec[target + PREV];
+    else this.#tail = rec[target + PREV];
+    while (this.#level > 1 && rec[LV + 2 * (this.#level - 1)] === NIL) this.#level--;
   }
 
   /** 0-based rank of a member in ascending order, or undefined. O(log n). */
   rank(member: string): number | undefined {
     const node = this.#dict.get(member);
     if (node === undefined) return undefined;
-    let x = this.#header;
+    const rec = this.#rec;
+    const score = this.#scores[node >> 1];
+    let x = 0;
     let rank = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      let n = fwd(x, i);
-      while (n !== null && (n === node || before(n.score, n.member, node))) {
-        rank += spanOf(x, i);
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && (n === node || this.#before(n, score, member))) {
+        rank += rec[x + LV + 2 * i + 1];
         x = n;
         if (x === node) return rank - 1;
-        n = fwd(x, i);
+        n = rec[x + LV + 2 * i];
       }
     }
     return rank - 1;
   }
 
-  /** Node at 0-based ascending rank, or null. O(log n). */
-  byRank(rank: number): ZNode | null {
-    if (rank < 0 || rank >= this.size) return null;
+  /** Node at 0-based ascending rank, or NIL. O(log n). */
+  byRank(rank: number): ZNode {
+    if (rank < 0 || rank >= this.size) return NIL;
+    const rec = this.#rec;
     const target = rank + 1;
-    let x = this.#header;
+    let x = 0;
     let traversed = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (fwd(x, i) !== null && traversed + spanOf(x, i) <= target) {
-        traversed += spanOf(x, i);
-        x = fwd(x, i)!;
+      let p = x + LV + 2 * i;
+      while (rec[p] !== NIL && traversed + rec[p + 1] <= target) {
+        traversed += rec[p + 1];
+        x = rec[p];
+        p = x + LV + 2 * i;
       }
       if (traversed === target) return x;
     }
-    return null;
+    return NIL;
   }
 
-  /** First node inside the score range, or null. */
-  firstInScoreRange(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r)) return null;
+  /** First node inside the score range, or NIL. */
+  firstInScoreRange(r: ScoreRange): ZNode {
+    if (scoreRangeEmpty(r)) return NIL;
     const tail = this.#tail;
-    if (tail === null || !scoreGteMin(tail.score, r)) return null;
-    if (!scoreLteMax(this.#header.forward!.score, r)) return null;
-    let x = this.#header;
+    const scores = this.#scores;
+    if (tail === NIL || !scoreGteMin(scores[tail >> 1], r)) return NIL;
+    if (!scoreLteMax(scores[this.first() >> 1], r)) return NIL;
+    const rec = this.#rec;
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (fwd(x, i) !== null && !scoreGteMin(fwd(x, i)!.score, r)) x = fwd(x, i)!;
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && !scoreGteMin(scores[n >> 1], r)) {
+        x = n;
+        n = rec[x + LV + 2 * i];
+      }
     }
-    const n = x.forward!;
-    return scoreLteMax(n.score, r) ? n : null;
+    const n = rec[x + LV];
+    return scoreLteMax(scores[n >> 1], r) ? n : NIL;
   }
 
-  /** Last node inside the score range, or null. */
-  lastInScoreRange(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r)) return null;
+  /** Last node inside the score range, or NIL. */
+  lastInScoreRange(r: ScoreRange): ZNode {
+    if (scoreRangeEmpty(r)) return NIL;
     const tail = this.#tail;
-    if (tail === null || !scoreGteMin(tail.score, r)) return null;
-    if (!scoreLteMax(this.#header.forward!.score, r)) return null;
-    let x = this.#header;
+    const scores = this.#scores;
+    if (tail === NIL || !scoreGteMin(scores[tail >> 1], r)) return NIL;
+    if (!scoreLteMax(scores[this.first() >> 1], r)) return NIL;
+    const rec = this.#rec;
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (fwd(x, i) !== null && scoreLteMax(fwd(x, i)!.score, r)) x = fwd(x, i)!;
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && scoreLteMax(scores[n >> 1], r)) {
+        x = n;
+        n = rec[x + LV + 2 * i];
+      }
     }
-    return scoreGteMin(x.score, r) ? x : null;
+    return scoreGteMin(scores[x >> 1], r) ? x : NIL;
   }
 
   /**
-   * First node inside the lex range, or null. A listpack is scanned linearly like
+   * First node inside the lex range, or NIL. A listpack is scanned linearly like
    * Redis's zzlFirstInLexRange (results differ from a descent when scores differ).
    */
-  firstInLexRange(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r)) return null;
+  firstInLexRange(r: LexRange): ZNode {
+    if (lexRangeEmpty(r)) return NIL;
     const tail = this.#tail;
-    if (tail === null || !lexGteMin(tail.member, r)) return null;
-    if (!lexLteMax(this.#header.forward!.member, r)) return null;
+    if (tail === NIL || !lexGteMin(this.member(tail), r)) return NIL;
+    if (!lexLteMax(this.member(this.first()), r)) return NIL;
     if (this.listpack) {
-      for (let n = this.#header.forward; n !== null; n = n.forward) {
-        if (lexGteMin(n.member, r)) return lexLteMax(n.member, r) ? n : null;
+      for (let n = this.first(); n !== NIL; n = this.next(n)) {
+        const m = this.member(n);
+        if (lexGteMin(m, r)) return lexLteMax(m, r) ? n : NIL;
       }
-      return null;
+      return NIL;
     }
-    let x = this.#header;
+    const rec = this.#rec;
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (fwd(x, i) !== null && !lexGteMin(fwd(x, i)!.member, r)) x = fwd(x, i)!;
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && !lexGteMin(this.member(n), r)) {
+        x = n;
+        n = rec[x + LV + 2 * i];
+      }
     }
-    const n = x.forward!;
-    return lexLteMax(n.member, r) ? n : null;
+    const n = rec[x + LV];
+    return lexLteMax(this.member(n), r) ? n : NIL;
   }
 
-  /** Last node inside the lex range, or null (listpack: a linear scan from the tail). */
-  lastInLexRange(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r)) return null;
+  /** Last node inside the lex range, or NIL (listpack: a linear scan from the tail). */
+  lastInLexRange(r: LexRange): ZNode {
+    if (lexRangeEmpty(r)) return NIL;
     const tail = this.#tail;
-    if (tail === null || !lexGteMin(tail.member, r)) return null;
-    if (!lexLteMax(this.#header.forward!.member, r)) return null;
+    if (tail === NIL || !lexGteMin(this.member(tail), r)) return NIL;
+    if (!lexLteMax(this.member(this.first()), r)) return NIL;
     if (this.listpack) {
-      for (let n: ZNode | null = tail; n !== null; n = n.prev) {
-        if (lexLteMax(n.member, r)) return lexGteMin(n.member, r) ? n : null;
+      for (let n = tail; n !== NIL; n = this.prev(n)) {
+        const m = this.member(n);
+        if (lexLteMax(m, r)) return lexGteMin(m, r) ? n : NIL;
       }
-      return null;
+      return NIL;
     }
-    let x = this.#header;
+    const rec = this.#rec;
+    let x = 0;
     for (let i = this.#level - 1; i >= 0; i--) {
-      while (fwd(x, i) !== null && lexLteMax(fwd(x, i)!.member, r)) x = fwd(x, i)!;
+      let n = rec[x + LV + 2 * i];
+      while (n !== NIL && lexLteMax(this.member(n), r)) {
+        x = n;
+        n = rec[x + LV + 2 * i];
+      }
     }
-    return lexGteMin(x.member, r) ? x : null;
+    return lexGteMin(this.member(x), r) ? x : NIL;
   }
 
   /** Number of members in the score range. O(log n). */
   countInScoreRange(r: ScoreRange): number {
     const a = this.firstInScoreRange(r);
-    if (a === null) return 0;
-    const b = this.lastInScoreRange(r)!;
-    return this.rank(b.member)! - this.rank(a.member)! + 1;
+    if (a === NIL) return 0;
+    const b = this.lastInScoreRange(r);
+    return this.rank(this.member(b))! - this.rank(this.member(a))! + 1;
   }
 
   /** Number of members in the lex range. O(log n) (listpack: linear, like Redis). */
   countInLexRange(r: LexRange): number {
     const a = this.firstInLexRange(r);
-    if (a === null) return 0;
+    if (a === NIL) return 0;
     if (this.listpack) {
       let count = 0;
-      for (let n: ZNode | null = a; n !== null && lexLteMax(n.member, r); n = n.forward) count++;
+      for (let n = a; n !== NIL && lexLteMax(this.member(n), r); n = this.next(n)) count++;
       return count;
     }
-    const b = this.lastInLexRange(r)!;
-    return this.rank(b.member)! - this.rank(a.member)! + 1;
+    const b = this.lastInLexRange(r);
+    return this.rank(this.member(b))! - this.rank(this.member(a))! + 1;
   }
 
   /** A uniformly random node. O(1). The set must not be empty. */
   randomNode(): ZNode {
-    return this.#slots[Math.floor(Math.random() * this.#slots.length)];
+    return this.#slots[Math.floor(Math.random() * this.size)];
   }
 
-  /** Node at a slot (for sampling without repeats), or undefined. */
-  slotNode(i: number): ZNode | undefined {
-    return this.#slots[i];
+  /** Node at a slot (for sampling without repeats), or NIL. */
+  slotNode(i: number): ZNode {
+    return i >= 0 && i < this.size ? this.#slots[i] : NIL;
   }
 
   /**
@@ -488,7 +593,8 @@ export class ZSetValue implements TypedValue {
    * down, so a removal never hides a member present for the whole scan).
    */
   scan(cursor: number, count: number, visit: (n: ZNode) => void): number {
-    let pos = cursor === 0 ? this.#slots.length : Math.min(cursor - 1, this.#slots.length);
+    const size = this.size;
+    let pos = cursor === 0 ? size : Math.min(cursor - 1, size);
     let n = 0;
     while (pos > 0 && n < count) {
       pos--;
