@@ -225,7 +225,7 @@ function memorySection(server: Server): string[] {
     `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
     "mem_allocator:v8",
     "lazyfree_pending_objects:0",
-    "lazyfreed_objects:0",
+    `lazyfreed_objects:${server.stats.lazyfreedObjects}`,
   ];
 }
 

@@ -40,6 +40,8 @@ export class Stats {
   netOutputBytes = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /** values Redis would free in the background (INFO lazyfreed_objects) */
+  lazyfreedObjects = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
   totalErrorReplies = 0;
@@ -132,6 +134,7 @@ export class Stats {
     this.netOutputBytes = 0;
     this.expiredKeys = 0;
     this.evictedKeys = 0;
+    this.lazyfreedObjects = 0;
     this.keyspaceHits = 0;
     this.keyspaceMisses = 0;
     this.totalErrorReplies = 0;

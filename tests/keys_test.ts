@@ -1,6 +1,7 @@
 /** Generic keyspace commands, the glob matcher, SCAN guarantees and active expiry. */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
+  parseInfo,
   parseReply,
   type Reply,
   RespClient,
@@ -10,6 +11,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { globMatch } from "../src/store/glob.ts";
+import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
 
 async function withRedeno(
   body: (r: RespClient, t: TestServer) => Promise<void>,
@@ -410,4 +412,34 @@ Deno.test("SCAN and RANDOMKEY propagate their lazy-expiry DELs unwrapped, MULTI 
     await r.call("EXEC");
     assertEquals(fed.map((a) => a[0]), ["MULTI", "DEL", "DEL", "EXEC"]);
   });
+});
+
+Deno.test({
+  name: "INFO lazyfreed_objects counts big values UNLINKed and keys of FLUSHALL ASYNC, as Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: async () => {
+    await withPair(async (p) => {
+      const members = Array.from({ length: 100 }, (_, i) => `m${i}`);
+      const lazyfreed = async (c: RespClient) =>
+        Number(parseInfo(await c.call("INFO", "memory") as string).get("lazyfreed_objects"));
+      const expectBoth = async (n: number) => {
+        for (const c of [p.ours, p.real]) {
+          await waitFor(async () => await lazyfreed(c) === n, { what: `lazyfreed ${n}` });
+        }
+      };
+      await p.same("SADD", "big", ...members);
+      await p.same("SADD", "small", "a", "b");
+      await p.same("SET", "s", "v");
+      await p.same("UNLINK", "big", "small", "s");
+      await expectBoth(1);
+      await p.same("SADD", "big", ...members);
+      await p.same("DEL", "big");
+      await expectBoth(1);
+      await p.same("MSET", "a", "1", "b", "2", "c", "3");
+      await p.same("FLUSHALL", "ASYNC");
+      await expectBoth(4);
+      await p.same("CONFIG", "RESETSTAT");
+      await expectBoth(0);
+    });
+  },
 });

@@ -1,7 +1,8 @@
 /** Generic keyspace commands (Redis: db.c and expire.c). */
 import type { Client } from "../client.ts";
 import type { Server } from "../server.ts";
-import type { Db, Entry, Value } from "../store/db.ts";
+import type { Db, Entry, TypedValue, Value } from "../store/db.ts";
+import { StreamValue } from "../store/stream.ts";
 import { cmd, type CommandSpec, container } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
@@ -77,10 +78,40 @@ function dbArg(c: Client, arg: string): Db | null {
   return db;
 }
 
-function del(c: Client, argv: string[]): void {
+/** Redis's LAZYFREE_THRESHOLD: values costlier to free are freed in the background. */
+const LAZYFREE_THRESHOLD = 64;
+
+/**
+ * Redis's lazyfreeGetFreeEffort: about how many allocations freeing the value takes
+ * (compact encodings are one; list nodes and stream nodes are estimated from lengths).
+ */
+function freeEffort(server: Server, e: Entry): number {
+  if (e.holdsString()) return 1;
+  const v = e.value as TypedValue & { size?: number; length?: number };
+  if (v instanceof StreamValue) {
+    const nodes = Math.ceil(v.length / Math.max(1, server.config.num("stream-node-max-entries")));
+    const first = v.sortedGroups()[0];
+    return nodes + (first === undefined ? 0 : v.groups.size * (1 + first.pel.size));
+  }
+  if (v.type === "list") return Math.ceil((v.length ?? 0) / 128);
+  const encoding = v.encoding();
+  return encoding === "hashtable" || encoding === "skiplist" ? v.size ?? 1 : 1;
+}
+
+/**
+ * Counts a value deleted by UNLINK (or DEL under lazyfree-lazy-user-del) that Redis
+ * would free in the background (INFO lazyfreed_objects).
+ */
+function countLazyFree(server: Server, e: Entry): void {
+  if (freeEffort(server, e) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
+}
+
+function delGeneric(c: Client, argv: string[], lazy: boolean): void {
   let n = 0;
   for (let j = 1; j < argv.length; j++) {
+    const e = lazy ? c.db.dict.get(argv[j]) : undefined;
     if (c.db.delete(argv[j])) {
+      if (e !== undefined) countLazyFree(c.server, e);
       c.modified(argv[j], "g", "del");
       n++;
     }
@@ -351,20 +382,24 @@ function touch(c: Client, argv: string[]): void {
   c.reply.int(n);
 }
 
-/** Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; false after a syntax error. */
-function flushArgsOk(c: Client, argv: string[]): boolean {
+/**
+ * Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC: whether the flush is lazy (ASYNC, or
+ * lazyfree-lazy-user-flush without SYNC), or null after a syntax error.
+ */
+function flushArgs(c: Client, argv: string[]): { lazy: boolean } | null {
   if (argv.length > 2) {
     c.error(ERR.syntax);
-    return false;
+    return null;
   }
   if (argv.length === 2) {
     const mode = argv[1].toLowerCase();
     if (mode !== "async" && mode !== "sync") {
       c.error(ERR.syntax);
-      return false;
+      return null;
     }
+    return { lazy: mode === "async" };
   }
-  return true;
+  return { lazy: c.server.config.bool("lazyfree-lazy-user-flush") };
 }
 
 /** Empties one database, invalidating WATCH on its existing keys. */
@@ -393,17 +428,23 @@ function forcePropagation(c: Client, argv: string[]): void {
 }
 
 function flushdb(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
-  c.server.dirty += flushDb(c.server, c.db);
+  const args = flushArgs(c, argv);
+  if (args === null) return;
+  const n = flushDb(c.server, c.db);
+  c.server.dirty += n;
+  // a database emptied in the background counts each key (Redis's emptyDbAsync)
+  if (args.lazy) c.server.stats.lazyfreedObjects += n;
   forcePropagation(c, argv);
   c.reply.simple("OK");
 }
 
 function flushall(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
+  const args = flushArgs(c, argv);
+  if (args === null) return;
   let n = 0;
   for (const db of c.server.dbs) n += flushDb(c.server, db);
   c.server.dirty += n;
+  if (args.lazy) c.server.stats.lazyfreedObjects += n;
   // like Redis, an instance with save points saves the empty dataset at once, so a
   // restart does not bring the flushed keys back
   const rdb = persistenceOf(c.server).rdb;
@@ -580,8 +621,15 @@ const K2 = { keys: [2, 2, 1] as [number, number, number], ...G };
 
 /** The generic keyspace command specs. */
 export const commands: CommandSpec[] = [
-  cmd("generic", "del", -2, "write", del, KALL),
-  cmd("generic", "unlink", -2, "write fast", del, KALL),
+  cmd(
+    "generic",
+    "del",
+    -2,
+    "write",
+    (c, a) => delGeneric(c, a, c.server.config.bool("lazyfree-lazy-user-del")),
+    KALL,
+  ),
+  cmd("generic", "unlink", -2, "write fast", (c, a) => delGeneric(c, a, true), KALL),
   cmd("generic", "exists", -2, "readonly fast", exists, KALL),
   cmd("generic", "type", 2, "readonly fast", type, K1),
   cmd("generic", "keys", 2, "readonly", keys, { categories: ["keyspace", "dangerous"] }),
