@@ -285,7 +285,7 @@ Deno.test("PUBLISH never reaches the append only file; writes around it do", asy
       for await (const f of Deno.readDir(dir)) {
         if (f.name.endsWith(".incr.aof")) all += await Deno.readTextFile(`${dir}/${f.name}`);
       }
-      return all.includes("$1\r\nb\r\n") ? all : null;
+      return all.includes("$1\r\nb\r\n") ? all : "";
     });
     assert.ok(text.includes("$1\r\na\r\n"));
     assert.ok(!text.includes("PUBLISH"), text);
