@@ -19,7 +19,6 @@ import { commands as acl } from "./acl.ts";
 import { commands as persistence } from "./persistence.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as scripting } from "./scripting.ts";
-import "./debug_object.ts"; // registers DEBUG OBJECT
 import "./debug_object.ts";
 
 /** Every command, keyed by lowercase name. */
