@@ -25,7 +25,7 @@ Deno.test("SET EX/PX sets a TTL and the key disappears when it is due", async ()
     assertEquals(await r.call("SET", "k", "v", "EX", "100"), "OK");
     const ttl = await r.call("TTL", "k") as number;
     assert(ttl === 100 || ttl === 99, `ttl ${ttl}`);
-    assertEquals(await r.call("SET", "short", "v", "PX", "30"), "OK");
+    assertEquals(await r.call("SET", "short", "v", "PX", "400"), "OK");
     assertEquals(await r.call("GET", "short"), "v");
     await waitFor(async () => (await r.call("GET", "short")) === null, { what: "expiry" });
     assertEquals(await r.call("EXISTS", "short"), 0);
