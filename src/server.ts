@@ -232,6 +232,8 @@ export class Server implements KeyspaceHost {
   isReplica = false;
   /** snapshot copy-on-write active (persistence sets it) */
   cowActive = false;
+  /** maxmemory-policy is an LFU policy (Db counts accesses only then) */
+  lfuPolicy = false;
   beforeKeyChange: KeyspaceHost["beforeKeyChange"] = undefined;
   /** "new" / "keymiss" keyspace notifications (set by pub/sub only when configured) */
   keyAdded: KeyspaceHost["keyAdded"] = undefined;
@@ -273,6 +275,10 @@ export class Server implements KeyspaceHost {
     const n = config.num("databases");
     this.dbs = Array.from({ length: n }, (_, i) => new Db(i, this));
     this.blocking = new Blocking(this);
+    this.lfuPolicy = config.get("maxmemory-policy").includes("lfu");
+    config.onChange((name, value) => {
+      if (name === "maxmemory-policy") this.lfuPolicy = value.includes("lfu");
+    });
   }
 
   // ---- KeyspaceHost ----

@@ -30,6 +30,29 @@ export type CommandFlag =
   | "allow_busy"
   | "no_async_loading";
 
+/** Bits of CommandSpec.bits: the flags dispatch tests on every command, precomputed. */
+export const FLAG_BITS: Record<CommandFlag, number> = {
+  write: 1,
+  readonly: 1 << 1,
+  denyoom: 1 << 2,
+  admin: 1 << 3,
+  pubsub: 1 << 4,
+  noscript: 1 << 5,
+  blocking: 1 << 6,
+  loading: 1 << 7,
+  stale: 1 << 8,
+  skip_monitor: 1 << 9,
+  skip_slowlog: 1 << 10,
+  fast: 1 << 11,
+  no_auth: 1 << 12,
+  may_replicate: 1 << 13,
+  no_mandatory_keys: 1 << 14,
+  no_multi: 1 << 15,
+  movablekeys: 1 << 16,
+  allow_busy: 1 << 17,
+  no_async_loading: 1 << 18,
+};
+
 /** One command (or subcommand) of the table. */
 export interface CommandSpec {
   /** lowercase name; for subcommands the subcommand part only ("get") */
@@ -37,6 +60,8 @@ export interface CommandSpec {
   /** Redis arity: positive = exact argc, negative = at least -arity */
   arity: number;
   flags: CommandFlag[];
+  /** `flags` as FLAG_BITS (set by cmd(); dispatch tests these instead of the array) */
+  bits: number;
   firstKey: number;
   lastKey: number;
   step: number;
@@ -105,10 +130,12 @@ export function cmd(
   options: CmdOptions = {},
 ): CommandSpec {
   const [firstKey, lastKey, step] = options.keys ?? [0, 0, 0];
+  const list = flags.split(" ").filter((f) => f !== "") as CommandFlag[];
   return {
     name,
     arity,
-    flags: flags.split(" ").filter((f) => f !== "") as CommandFlag[],
+    flags: list,
+    bits: list.reduce((b, f) => b | (FLAG_BITS[f] ?? 0), 0),
     firstKey,
     lastKey,
     step,

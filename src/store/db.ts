@@ -118,6 +118,11 @@ export interface KeyspaceHost {
   readonly isReplica: boolean;
   /** current unix time in ms (cached per command like Redis's mstime cache) */
   now(): number;
+  /**
+   * true under an LFU maxmemory-policy: only then do accesses update the LFU counter
+   * (Redis's updateLFU runs only with MAXMEMORY_FLAG_LFU)
+   */
+  readonly lfuPolicy?: boolean;
   /** a key expired: propagate DEL, notify "expired", count it */
   keyExpired(db: Db, key: string): void;
   /** a key is about to change; snapshots copy it first */
@@ -191,11 +196,17 @@ export class Db {
     return e;
   }
 
-  /** Records an access: LRU clock and LFU counter (Redis: lookupKey without NOTOUCH). */
+  /**
+   * Records an access (Redis: lookupKey without NOTOUCH): the LRU clock, and under an
+   * LFU policy the LFU counter.
+   */
   #touch(e: Entry): void {
     e.lru = this.host.now() / 1000 | 0;
     // LFULogIncr with lfu-log-factor 10 (decay over time is not modelled)
-    if (e.freq < 255 && (e.freq <= 5 || Math.random() * ((e.freq - 5) * 10 + 1) < 1)) e.freq++;
+    if (
+      this.host.lfuPolicy === true && e.freq < 255 &&
+      (e.freq <= 5 || Math.random() * ((e.freq - 5) * 10 + 1) < 1)
+    ) e.freq++;
   }
 
   /** Value for reading, or undefined. */
