@@ -17,8 +17,17 @@ export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length):
     return s;
   }
   // Buffer's latin1 is the exact one-byte mapping (TextDecoder("latin1") is not).
-  return Buffer.prototype.latin1Slice.call(bytes, start, end);
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastView = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  return (lastView as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(
+    start,
+    end,
+  );
 }
+let lastBytes: Uint8Array | null = null;
+let lastView: Buffer | null = null;
 
 /** Encodes a binary string to bytes. */
 export function binaryToBytes(s: string): Uint8Array {
