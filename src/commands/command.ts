@@ -239,6 +239,7 @@ function getKeysOf(c: Client, argv: string[]): { spec: CommandSpec; keys: number
     return null;
   }
   const keys = commandKeys(spec, args);
+  if (keys.length === 0 && spec.flags.includes("no_mandatory_keys")) return { spec, keys };
   if (keys.length === 0) {
     c.error(
       spec.firstKey === 0 && spec.getKeys === undefined
@@ -324,6 +325,8 @@ function variableKeyFlags(spec: CommandSpec, args: string[]): string[] | null {
 function keyFlags(spec: CommandSpec, args: string[], pos: number): string[] {
   const variable = variableKeyFlags(spec, args);
   if (variable !== null) return variable;
+  // SORT's STORE destination (Redis's sortGetKeys flags it OW update)
+  if (spec.name === "sort" && pos > 1) return ["OW", "update"];
   const specs = nodeItems(COMMAND_KEY_SPECS[fullName(spec)]?.[1]);
   for (const ks of specs) {
     if (keySpecPositions(ks, args).includes(pos)) {

@@ -178,7 +178,7 @@ function clientFlags(c: Client): string {
 }
 
 /** One CLIENT LIST / CLIENT INFO line (Redis 7.0's getClientInfoString). */
-export function clientInfoString(c: Client): string {
+export function clientInfoString(c: Client, executing = false): string {
   const now = Date.now();
   let argvMem = 0;
   if (c.spec !== null) { for (const a of c.argv) argvMem += a.length; }
@@ -186,7 +186,9 @@ export function clientInfoString(c: Client): string {
   if (c.multi !== null) {
     for (const q of c.multi) for (const a of q.argv) multiMem += a.length + 16;
   }
-  const qbuf = c.parser.pending;
+  // Redis trims the query buffer after the commands read together ran: the client
+  // running CLIENT LIST / INFO still has its own command in it
+  const qbuf = c.parser.pending + (executing ? c.parser.lastCommandBytes : 0);
   const rbs = c.parser.buf.length;
   const qbufFree = rbs - c.parser.end;
   const obl = c.reply.len;
@@ -223,7 +225,7 @@ function clientGetname(c: Client): void {
 }
 
 function clientInfo(c: Client): void {
-  c.reply.verbatim(clientInfoString(c) + "\n");
+  c.reply.verbatim(clientInfoString(c, true) + "\n");
 }
 
 function clientList(c: Client, argv: string[]): void {
@@ -246,7 +248,7 @@ function clientList(c: Client, argv: string[]): void {
   for (const other of c.server.clients.values()) {
     if (type !== null && clientType(other) !== type) continue;
     if (ids !== null && !ids.has(other.id)) continue;
-    out += clientInfoString(other) + "\n";
+    out += clientInfoString(other, other === c) + "\n";
   }
   c.reply.verbatim(out);
 }
@@ -365,7 +367,11 @@ function clientUnblock(c: Client, argv: string[]): void {
   }
   const blocking = c.server.blocking;
   if (asError) {
+    const spec = target.blocked.spec;
     blocking.unblock(target);
+    // the blocked command ends with an error reply: a failed call (Redis's errorstats)
+    const stat = c.server.stats.commands.get(spec);
+    if (stat !== undefined) stat.failed++;
     target.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     target.resume();
   } else {

@@ -119,8 +119,13 @@ function configSet(c: Client, argv: string[]): void {
       try {
         server.rebind();
       } catch { /* the old addresses were ours a moment ago */ }
-      const arg = changes.find((ch) => ch.p.name === "port" || ch.p.name === "bind")!.arg;
-      return fail(arg, "Unable to listen on this port");
+      const ch = changes.find((ch) => ch.p.name === "port" || ch.p.name === "bind")!;
+      return fail(
+        ch.arg,
+        ch.p.name === "bind"
+          ? "Failed to bind to specified addresses."
+          : "Unable to listen on this port",
+      );
     }
   }
   c.reply.simple("OK");
@@ -565,7 +570,8 @@ function latencyHistogram(c: Client, argv: string[]): void {
   for (const [spec, s] of server.stats.commands) {
     const name = fullName(spec);
     if (s.calls === 0 || s.histogram === undefined) continue;
-    if (wanted !== null && !wanted.has(name)) continue;
+    // a container name (CLIENT) stands for all of its subcommands, as in Redis
+    if (wanted !== null && !wanted.has(name) && !wanted.has(name.split("|")[0])) continue;
     out.push([name, s.calls, s.histogram]);
   }
   c.reply.map(out.length);
@@ -706,6 +712,9 @@ export function installServerCore(server: Server): void {
     if (name === "slowlog-log-slower-than") slowerThan = server.config.num(name);
     if (name === "latency-monitor-threshold") latencyThreshold = server.config.num(name);
   });
+  server.latencyHook = (event, ms) => {
+    if (latencyThreshold > 0 && ms >= latencyThreshold) latency.add(event, Math.round(ms));
+  };
   server.slowlogHook = (c, argv, usec) => {
     if (slowerThan >= 0 && usec >= slowerThan) slowlog.record(server, c, argv, usec);
     if (latencyThreshold > 0 && usec >= latencyThreshold * 1000) {
