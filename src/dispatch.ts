@@ -7,6 +7,7 @@ import { COMMANDS } from "./commands/mod.ts";
 import { type CommandSpec, FLAG_BITS, fullName } from "./commands/table.ts";
 import { ERR } from "./errors.ts";
 
+const OOM_IN_MULTI_OK = new Set(["exec", "discard", "quit", "reset"]);
 const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 const PUBSUB_ALLOWED = new Set([
   "subscribe",
@@ -192,8 +193,11 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
   const queued = spec.name === "exec" && c.multi !== null ? c.multi : null;
   const isWrite = (flags & B_WRITE) !== 0 ||
     (queued !== null && queued.some((q) => (q.spec.bits & B_WRITE) !== 0));
+  // queueing in MULTI may use unlimited memory: under OOM only EXEC (of a queue without
+  // denyoom commands), DISCARD, QUIT and RESET pass (Redis's reject_cmd_on_oom)
   const denyOom = (flags & B_DENYOOM) !== 0 ||
-    (queued !== null && queued.some((q) => (q.spec.bits & B_DENYOOM) !== 0));
+    (queued !== null && queued.some((q) => (q.spec.bits & B_DENYOOM) !== 0)) ||
+    (c.multi !== null && (spec.parent !== undefined || !OOM_IN_MULTI_OK.has(spec.name)));
   if (
     server.maxmemoryExceeded !== null && denyOom && !c.isMaster && server.maxmemoryExceeded()
   ) return ERR.oom;
@@ -209,7 +213,12 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
       fullName(spec)
     }': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
-  if (server.staleGuard !== null && (flags & B_STALE) === 0) {
+  // EXEC is refused too when its queue holds a command a stale replica refuses
+  if (
+    server.staleGuard !== null &&
+    ((flags & B_STALE) === 0 ||
+      (queued !== null && queued.some((q) => (q.spec.bits & B_STALE) === 0)))
+  ) {
     const denied = server.staleGuard(c, spec);
     if (denied !== null) return denied;
   }

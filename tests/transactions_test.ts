@@ -1,7 +1,14 @@
 /** MULTI/EXEC/DISCARD/WATCH and the propagation point's deterministic command forms. */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Redis } from "ioredis";
-import { parseReply, RespClient, RespError, startRedeno, type TestServer } from "./helpers.ts";
+import {
+  freePort,
+  parseReply,
+  RespClient,
+  RespError,
+  startRedeno,
+  type TestServer,
+} from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
 
 async function withRedeno(
@@ -417,4 +424,35 @@ Deno.test({
       assertEquals(await p.same("SET", "x", "3"), "OK");
     });
   },
+});
+
+Deno.test("EXEC of queued reads aborts with MASTERDOWN once the replica link is down and stale data is refused", async () => {
+  await withRedeno(async (r, t) => {
+    const admin = await RespClient.connect(t.port);
+    try {
+      await r.call("CONFIG", "SET", "replica-serve-stale-data", "no");
+      await r.call("SET", "x", "1");
+      for (const queued of ["GET", "PING"]) {
+        await r.call("MULTI");
+        await r.call(queued, ...(queued === "GET" ? ["x"] : []));
+        await admin.call("REPLICAOF", "127.0.0.1", String(freePort()));
+        const reply = await r.call("EXEC");
+        assert(
+          reply instanceof RespError &&
+            /^EXECABORT .*MASTERDOWN/.test(reply.message),
+          `EXEC: ${JSON.stringify(reply)}`,
+        );
+        await admin.call("REPLICAOF", "NO", "ONE");
+      }
+      // commands flagged stale (INFO) still run in EXEC
+      await admin.call("REPLICAOF", "127.0.0.1", String(freePort()));
+      await r.call("MULTI");
+      await r.call("INFO", "server");
+      const ok = await r.call("EXEC") as unknown[];
+      assertEquals(ok.length, 1);
+      await admin.call("REPLICAOF", "NO", "ONE");
+    } finally {
+      admin.close();
+    }
+  });
 });
