@@ -223,6 +223,11 @@ function functionDelete(c: Client, argv: string[]): void {
 }
 
 function functionFlush(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    return c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try FUNCTION HELP.`,
+    );
+  }
   if (!flushModeOk(argv)) return c.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   const s = scripting(c.server);
   if (s.hasFunctions) s.functions.flush();

@@ -311,6 +311,9 @@ function checkScriptCommand(ctx: RunContext, argv: string[]): string | null {
   }
   const flags = spec.flags;
   if (flags.includes("noscript")) return "This Redis command is not allowed from script";
+  if ((spec.name === "xread" || spec.name === "xreadgroup") && hasBlockOption(argv)) {
+    return `${argv[0]} command is not allowed with BLOCK option from scripts`;
+  }
   const server = ctx.server;
   const fake = ctx.fake;
   if (server.aclCheck !== null) {
@@ -332,6 +335,16 @@ function checkScriptCommand(ctx: RunContext, argv: string[]): string | null {
   ) return "-" + ERR.oom;
   fake.spec = spec;
   return null;
+}
+
+/** Whether XREAD / XREADGROUP argv has BLOCK before STREAMS. */
+function hasBlockOption(argv: string[]): boolean {
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if (a === "streams") return false;
+    if (a === "block") return true;
+  }
+  return false;
 }
 
 /** The fake client scripts run commands through (Redis: the lua client). */

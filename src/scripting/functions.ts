@@ -30,6 +30,7 @@ export interface Library {
 }
 
 const RDB_OPCODE_FUNCTION2 = 245;
+const LOAD_TIMEOUT_MS = 500;
 const RDB_VERSION = 10;
 const NAME_RE = /^[A-Za-z0-9_]+$/;
 const NAME_ERROR =
@@ -225,9 +226,20 @@ export class FunctionRegistry {
     this.#pendingLib = lib;
     this.#setGlobalsIndex(true);
     let ok: boolean;
+    // a library's load run is limited to 500 ms (Redis: LOAD_TIMEOUT_MS)
+    const deadline = performance.now() + LOAD_TIMEOUT_MS;
+    lua.lua_sethook(
+      this.vm.L,
+      (L: LuaState) => {
+        if (performance.now() > deadline) raiseError(L, "FUNCTION LOAD timeout");
+      },
+      lua.LUA_MASKCOUNT,
+      10000,
+    );
     try {
       ok = this.vm.pcall(compiled, () => 0);
     } finally {
+      lua.lua_sethook(this.vm.L, null, 0, 0);
       this.#setGlobalsIndex(false);
       this.#pending = null;
       this.#pendingLib = null;

@@ -5,11 +5,13 @@
 import { lauxlib, lua } from "./fengari.ts";
 import { ls, type LuaState, pushStr, setFn, toStr } from "./vm.ts";
 import { binaryToUtf8, utf8ToBinary } from "../resp/bytes.ts";
+import { openCmsgpack } from "./msgpack.ts";
 
 /** Installs bit, cjson and Redis's math.random into the globals table at the top. */
 export function openRedisLibs(L: LuaState): void {
   openBit(L);
   openCjson(L);
+  openCmsgpack(L);
   lua.lua_getfield(L, -1, ls("math"));
   setFn(L, "random", mathRandom);
   setFn(L, "randomseed", mathRandomSeed);
@@ -122,6 +124,23 @@ function mathRandomSeed(L: LuaState): number {
 
 // ---- cjson ----
 
+/** lua-cjson's settings changed by cjson.encode_max_depth() and friends. */
+const cjsonSettings = { encodeMaxDepth: 1000, decodeMaxDepth: 1000, encodeInvalidNumbers: false };
+
+function cjsonConfigBool(L: LuaState, set: (v: boolean) => void): number {
+  if (!lua.lua_isnoneornil(L, 1)) {
+    const t = lua.lua_type(L, 1);
+    const v = t === lua.LUA_TBOOLEAN ? lua.lua_toboolean(L, 1) : toStr(L, 1) === "on";
+    set(v);
+  }
+  return 0;
+}
+
+function cjsonConfigInt(L: LuaState, set: (v: number) => void): number {
+  if (!lua.lua_isnoneornil(L, 1)) set(lauxlib.luaL_checkinteger(L, 1));
+  return 0;
+}
+
 /** cjson.null: a light userdata, as lua-cjson's */
 const CJSON_NULL = {};
 
@@ -129,6 +148,17 @@ function openCjson(L: LuaState): void {
   lua.lua_createtable(L, 0, 4);
   setFn(L, "encode", cjsonEncode);
   setFn(L, "decode", cjsonDecode);
+  setFn(L, "encode_keep_buffer", (L) => cjsonConfigBool(L, () => {}));
+  setFn(L, "encode_max_depth", (L) => cjsonConfigInt(L, (v) => cjsonSettings.encodeMaxDepth = v));
+  setFn(L, "decode_max_depth", (L) => cjsonConfigInt(L, (v) => cjsonSettings.decodeMaxDepth = v));
+  setFn(
+    L,
+    "encode_invalid_numbers",
+    (L) => cjsonConfigBool(L, (v) => cjsonSettings.encodeInvalidNumbers = v),
+  );
+  setFn(L, "decode_invalid_numbers", (L) => cjsonConfigBool(L, () => {}));
+  setFn(L, "encode_sparse_array", () => 0);
+  setFn(L, "encode_number_precision", (L) => cjsonConfigInt(L, () => {}));
   lua.lua_pushlightuserdata(L, CJSON_NULL);
   lua.lua_setfield(L, -2, ls("null"));
   lua.lua_setfield(L, -2, ls("cjson"));
@@ -171,12 +201,16 @@ function jsonString(s: string): string {
 }
 
 function jsonNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new Error("Cannot serialise number: must not be NaN or Inf");
+  if (!Number.isFinite(n)) {
+    if (!cjsonSettings.encodeInvalidNumbers) {
+      throw new Error("Cannot serialise number: must not be NaN or Inf");
+    }
+    return Number.isNaN(n) ? "nan" : n > 0 ? "inf" : "-inf";
+  }
   return String(Number(n.toPrecision(14)));
 }
 
 function encodeValue(L: LuaState, depth: number): string {
-  if (depth > 1000) throw new Error("Cannot serialise, excessive nesting (1001)");
   switch (lua.lua_type(L, -1)) {
     case lua.LUA_TSTRING:
       return jsonString(toStr(L, -1));
@@ -190,6 +224,9 @@ function encodeValue(L: LuaState, depth: number): string {
       if (lua.lua_touserdata(L, -1) === CJSON_NULL) return "null";
       throw new Error("Cannot serialise userdata: type not supported");
     case lua.LUA_TTABLE:
+      if (depth + 1 > cjsonSettings.encodeMaxDepth) {
+        throw new Error(`Cannot serialise, excessive nesting (${depth + 1})`);
+      }
       return encodeTable(L, depth);
     default:
       throw new Error(
@@ -296,6 +333,17 @@ function cjsonDecode(L: LuaState): number {
       ls("Expected value but found invalid token at character 1"),
     );
   }
+  if (jsonDepth(v) > cjsonSettings.decodeMaxDepth) {
+    return lauxlib.luaL_error(L, ls("Found too many nested data structures"));
+  }
   pushJson(L, v);
   return 1;
+}
+
+function jsonDepth(v: unknown): number {
+  if (v === null || typeof v !== "object") return 0;
+  const items = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
+  let max = 0;
+  for (const item of items) max = Math.max(max, jsonDepth(item));
+  return max + 1;
 }

@@ -88,7 +88,10 @@ local err_handler = function (err)
     i = dbg.getinfo(level,'nSl')
   end
   if type(err) ~= 'table' then
-    err = {err='ERR ' .. tostring(err)}
+    -- Lua 5.1's wording, which Redis users and tests match on
+    local msg = string.gsub(tostring(err), "attempt to (%a+) a (%a+) value %((%a+) '(.-)'%)",
+      "attempt to %1 %3 '%4' (a %2 value)")
+    err = {err='ERR ' .. msg}
   end
   if i then
     err['source'] = i.source
