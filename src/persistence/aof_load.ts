@@ -8,7 +8,7 @@ import type { Server } from "../server.ts";
 import { Client } from "../client.ts";
 import { call, lookupCommand } from "../dispatch.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
-import { loadRdbSteps } from "./rdb_reader.ts";
+import { LOAD_SLICE_MS, loadRdbSteps } from "./rdb_reader.ts";
 import { RdbError } from "./rdb_format.ts";
 
 /** An AOF that cannot be loaded. */
@@ -73,7 +73,7 @@ export interface ReplayResult {
   truncated: boolean;
 }
 
-/** Steps of a load: they yield (nothing) between slices of ~20 ms of work. */
+/** Steps of a load: they yield (nothing) between slices of ~50 ms of work. */
 export type LoadSteps<T> = Generator<void, T, void>;
 
 /** Runs load steps to the end at once. */
@@ -144,7 +144,9 @@ function* replayAof(
     }
     commands++;
     pos = r.end;
-    if (multi === null && (commands & 255) === 0 && performance.now() - sliceStart > 20) {
+    if (
+      multi === null && (commands & 255) === 0 && performance.now() - sliceStart > LOAD_SLICE_MS
+    ) {
       yield;
       sliceStart = performance.now();
     }

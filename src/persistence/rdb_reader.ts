@@ -26,6 +26,9 @@ export type LoadedValue =
   | { kind: "hash"; entries: Array<[string, string]> }
   | { kind: "stream"; model: StreamModel; estimateEntriesRead: boolean };
 
+/** Work between two yields of a load at start (clients get LOADING in between). */
+export const LOAD_SLICE_MS = 50;
+
 const SHORT_READ = "Short read or OOM loading DB. Unrecoverable error, aborting now.";
 
 /** Reads RDB primitives from a byte array. */
@@ -523,7 +526,7 @@ export function loadRdb(server: Server, bytes: Uint8Array, opts: LoadOptions = {
 }
 
 /**
- * Like loadRdb, yielding to the event loop every ~20 ms so that clients connected
+ * Like loadRdb, yielding to the event loop every ~50 ms so that clients connected
  * meanwhile get LOADING replies (server.loading is set) instead of waiting.
  */
 export async function loadRdbAsync(
@@ -539,7 +542,7 @@ export async function loadRdbAsync(
   }
 }
 
-/** The load, as steps: it yields (nothing) between slices of ~20 ms of work. */
+/** The load, as steps: it yields (nothing) between slices of ~50 ms of work. */
 export function* loadRdbSteps(
   server: Server,
   bytes: Uint8Array,
@@ -658,7 +661,7 @@ export function* loadRdbSteps(
           if (freq >= 0) e.freq = freq;
           idle = freq = -1;
           result.keys++;
-          if ((result.keys & 255) === 0 && performance.now() - sliceStart > 20) {
+          if ((result.keys & 255) === 0 && performance.now() - sliceStart > LOAD_SLICE_MS) {
             // commands of other clients run in between: not inside this "execution"
             server.executing--;
             yield;
