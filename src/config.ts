@@ -163,6 +163,7 @@ export const PARAMS: ParamDef[] = [
     "noeviction",
   ]),
   int("maxmemory-samples", 5, 1, 64),
+  int("maxmemory-eviction-tenacity", 10, 0, 100),
   int("lfu-log-factor", 10, 0, 2147483647),
   int("lfu-decay-time", 1, 0, 2147483647),
   int("active-expire-effort", 1, 1, 10),

@@ -198,8 +198,10 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
   const denyOom = (flags & B_DENYOOM) !== 0 ||
     (queued !== null && queued.some((q) => (q.spec.bits & B_DENYOOM) !== 0)) ||
     (c.multi !== null && (spec.parent !== undefined || !OOM_IN_MULTI_OK.has(spec.name)));
+  // with maxmemory set, every command first evicts what the policy allows (Redis's
+  // performEvictions); denyoom ones are refused when memory stays above the limit
   if (
-    server.maxmemoryExceeded !== null && denyOom && !c.isMaster && server.maxmemoryExceeded()
+    server.maxmemoryExceeded !== null && server.maxmemoryExceeded() && denyOom && !c.isMaster
   ) return ERR.oom;
   if (isWrite && !c.isMaster && server.writeGuard !== null) {
     const denied = server.writeGuard(c, spec);

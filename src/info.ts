@@ -6,6 +6,7 @@
  */
 import type { Server } from "./server.ts";
 import { REDIS_VERSION } from "./version.ts";
+import { evictorOf, STARTUP_MEMORY } from "./evict.ts";
 
 /** Section names in Redis's order, and which ones INFO without arguments prints. */
 const SECTIONS = [
@@ -205,10 +206,24 @@ export function memoryUsage(): { used: number; rss: number } {
 let peakMemory = 0;
 
 function memorySection(server: Server): string[] {
-  const { used, rss } = memoryUsage();
+  const { rss } = memoryUsage();
+  // used_memory is the estimate maxmemory is enforced against (src/evict.ts); the
+  // process's real footprint is used_memory_rss
+  const m = evictorOf(server)?.figures() ?? {
+    used: memoryUsage().used,
+    dataset: 0,
+    clientsNormal: 0,
+    clientsSlaves: 0,
+    replBacklog: 0,
+    notCountedForEvict: 0,
+  };
+  const used = m.used;
   peakMemory = Math.max(peakMemory, used);
   const total = Deno.systemMemoryInfo().total;
   const maxmemory = server.config.num("maxmemory");
+  const overhead = used - m.dataset;
+  const startup = STARTUP_MEMORY;
+  const datasetPerc = used - startup > 0 ? (m.dataset * 100 / (used - startup)) : 0;
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -217,13 +232,26 @@ function memorySection(server: Server): string[] {
     `used_memory_peak:${peakMemory}`,
     `used_memory_peak_human:${bytesToHuman(peakMemory)}`,
     `used_memory_peak_perc:${(used / peakMemory * 100).toFixed(2)}%`,
+    `used_memory_overhead:${overhead}`,
+    `used_memory_startup:${startup}`,
+    `used_memory_dataset:${m.dataset}`,
+    `used_memory_dataset_perc:${datasetPerc.toFixed(2)}%`,
     `total_system_memory:${total}`,
     `total_system_memory_human:${bytesToHuman(total)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.get("maxmemory-policy")}`,
     `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
+    `mem_fragmentation_bytes:${rss - used}`,
+    `mem_not_counted_for_evict:${m.notCountedForEvict}`,
+    `mem_replication_backlog:${m.replBacklog}`,
+    `mem_total_replication_buffers:${m.replBacklog + m.clientsSlaves}`,
+    `mem_clients_slaves:${m.clientsSlaves}`,
+    `mem_clients_normal:${m.clientsNormal}`,
+    "mem_cluster_links:0",
+    "mem_aof_buffer:0",
     "mem_allocator:v8",
+    "active_defrag_running:0",
     "lazyfree_pending_objects:0",
     `lazyfreed_objects:${server.stats.lazyfreedObjects}`,
   ];

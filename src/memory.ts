@@ -16,6 +16,12 @@ function stringBytes(s: string): number {
   return s.length + (s.length <= 44 ? 3 : 9);
 }
 
+/** MEMORY USAGE of a string key from its value's length (`integer`: int-encodable). */
+export function memoryUsageOfStringKey(key: string, length: number, integer: boolean): number {
+  return ENTRY_OVERHEAD + key.length + OBJECT_OVERHEAD +
+    (integer ? 8 : length + (length <= 44 ? 3 : 9));
+}
+
 /**
  * Estimates the bytes of `value`: strings exactly, collections by sampling up to
  * `samples` elements (Infinity = all) and scaling by the element count. Value types may

@@ -8,7 +8,7 @@ import { installServerCore } from "./commands/server.ts";
 import { installAcl } from "./acl_state.ts";
 import { installPersistence } from "./persistence/mod.ts";
 import { installReplication } from "./replication/mod.ts";
-import { installMaxmemory } from "./maxmemory.ts";
+import { installEviction } from "./evict.ts";
 
 /** Installs every feature module on a new server. */
 export function installModules(server: Server): void {
@@ -17,5 +17,5 @@ export function installModules(server: Server): void {
   installPersistence(server);
   installReplication(server);
   installPubSub(server);
-  installMaxmemory(server);
+  installEviction(server);
 }

@@ -251,8 +251,13 @@ export class Server implements KeyspaceHost {
   writeGuard: ((c: Client, spec: CommandSpec) => string | null) | null = null;
   /** stale-data refusal (MASTERDOWN): an error string or null */
   staleGuard: ((c: Client, spec: CommandSpec) => string | null) | null = null;
-  /** maxmemory check for denyoom commands */
+  /**
+   * Set while maxmemory is non-zero (src/evict.ts): evicts keys as needed before a
+   * command, and returns true when used memory stays above the limit (-OOM)
+   */
   maxmemoryExceeded: (() => boolean) | null = null;
+  /** maxmemory accounting: sizes a key for Db.memBytes (null: not accounted) */
+  keySizer: KeyspaceHost["keySizer"] = null;
   /** slow log */
   slowlogHook: ((c: Client, argv: string[], usec: number) => void) | null = null;
   /** keyspace notifications (pub/sub module replaces this) */
@@ -295,9 +300,19 @@ export class Server implements KeyspaceHost {
   }
 
   keyModified(db: Db, key: string): void {
+    if (this.keySizer !== null) this.#resize(db, key);
     if (db.watched.size === 0) return;
     const watchers = db.watched.get(key);
     if (watchers) { for (const w of watchers) w.dirtyCas = true; }
+  }
+
+  /** maxmemory accounting: the key changed size (or is gone: #remove subtracted it) */
+  #resize(db: Db, key: string): void {
+    const e = db.dict.get(key);
+    if (e === undefined) return;
+    const bytes = this.keySizer!(key, e);
+    db.memBytes += bytes - e.mem;
+    e.mem = bytes;
   }
 
   keyReady(db: Db, key: string): void {

@@ -49,6 +49,8 @@ export class Entry {
   raw = false;
   /** set when a numeric string is stored unencoded (INCRBYFLOAT results: "embstr") */
   noInt = false;
+  /** bytes this key counts for in Db.memBytes (maintained only under maxmemory) */
+  mem = 0;
   constructor(value: Value, now: number) {
     this.#value = value;
     this.lru = now;
@@ -137,6 +139,11 @@ export interface KeyspaceHost {
   keyMiss?(db: Db, key: string): void;
   /** true while some snapshot needs beforeKeyChange calls */
   readonly cowActive: boolean;
+  /**
+   * maxmemory accounting (src/evict.ts): sizes a key for Db.memBytes, or null when
+   * memory is not accounted
+   */
+  readonly keySizer?: ((key: string, e: Entry) => number) | null;
   /** keyspace_hits / keyspace_misses counters (INFO stats), when the host keeps them */
   readonly stats?: { keyspaceHits: number; keyspaceMisses: number };
 }
@@ -156,6 +163,8 @@ export class Db {
   watched = new Map<string, Set<{ dirtyCas: boolean }>>();
   /** avg_ttl estimate for INFO keyspace */
   avgTtl = 0;
+  /** sum of Entry.mem: the dataset's bytes while maxmemory accounting is on */
+  memBytes = 0;
 
   constructor(id: number, host: KeyspaceHost) {
     this.id = id;
@@ -266,6 +275,8 @@ export class Db {
     e.slot = this.#keys.length;
     this.#keys.push(key);
     this.dict.set(key, e);
+    const sizer = this.host.keySizer;
+    if (sizer) this.memBytes += e.mem = sizer(key, e);
     return e;
   }
 
@@ -286,6 +297,7 @@ export class Db {
       this.dict.get(last)!.slot = e.slot;
     }
     this.dict.delete(key);
+    this.memBytes -= e.mem;
     // clients blocked in XREADGROUP on a deleted stream are woken to get an error
     if (!e.holdsString() && isStream(e.value)) this.host.keyReady(this, key);
   }
@@ -367,6 +379,7 @@ export class Db {
     this.dict = new Map();
     this.#keys = [];
     this.#volatile = [];
+    this.memBytes = 0;
     return n;
   }
 
@@ -407,5 +420,6 @@ export class Db {
     [this.#keys, other.#keys] = [other.#keys, this.#keys];
     [this.#volatile, other.#volatile] = [other.#volatile, this.#volatile];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    [this.memBytes, other.memBytes] = [other.memBytes, this.memBytes];
   }
 }
