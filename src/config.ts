@@ -51,6 +51,24 @@ function mem(name: string, def: number, extra: Partial<ParamDef> = {}): ParamDef
 function bool(name: string, def: boolean, extra: Partial<ParamDef> = {}): ParamDef {
   return { name, kind: "bool", default: def ? "yes" : "no", ...extra };
 }
+/** latency-tracking-info-percentiles: numbers in [0, 100], stored as Redis prints them. */
+function parsePercentiles(value: string): string {
+  const out: string[] = [];
+  for (const w of value.split(" ").filter((x) => x !== "")) {
+    const n = Number(w);
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(w) || !Number.isFinite(n)) {
+      throw new ConfigError("Invalid latency-tracking-info-percentiles parameters");
+    }
+    if (n < 0 || n > 100) {
+      throw new ConfigError(
+        "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+      );
+    }
+    out.push(String(n));
+  }
+  return out.join(" ");
+}
+
 function str(name: string, def: string, extra: Partial<ParamDef> = {}): ParamDef {
   return { name, kind: "string", default: def, ...extra };
 }
@@ -120,7 +138,9 @@ function parseNotify(v: string): string {
 export const PARAMS: ParamDef[] = [
   // network
   int("port", 6379, 0, 65535),
-  str("bind", "127.0.0.1 -::1", { multiArg: true }),
+  // Redis's default: every interface (protected-mode keeps non-loopback clients out
+  // while there is no password)
+  str("bind", "* -::*", { multiArg: true }),
   bool("protected-mode", true),
   int("tcp-backlog", 511, 0, 65535, { immutable: true }),
   int("timeout", 0, 0, 2147483647),
@@ -233,12 +253,22 @@ export const PARAMS: ParamDef[] = [
   bool("replica-announced", true),
   int("replica-priority", 100, 0, 2147483647, { aliases: ["slave-priority"] }),
   bool("replica-ignore-maxmemory", true, { aliases: ["slave-ignore-maxmemory"] }),
+  int("shutdown-timeout", 10, 0, 2147483647),
+  // debugging aids of Redis's test suite: per-key delays of snapshots and loading (µs)
+  int("rdb-key-save-delay", 0, -2147483648, 2147483647),
+  int("key-load-delay", 0, -2147483648, 2147483647),
+  int("loading-process-events-interval-bytes", 2 * MB, 1024, 2147483647),
+  int("watchdog-period", 0, 0, 2147483647),
   // slow log, latency
   int("slowlog-log-slower-than", 10000, -1, LLMAX),
   int("slowlog-max-len", 128, 0, 2147483647),
   int("latency-monitor-threshold", 0, 0, LLMAX),
   bool("latency-tracking", true),
-  str("latency-tracking-info-percentiles", "50 99 99.9", { multiArg: true }),
+  str("latency-tracking-info-percentiles", "50 99 99.9", {
+    multiArg: true,
+    kind: "special",
+    parse: parsePercentiles,
+  }),
   // misc accepted for compatibility
   bool("lua-replicate-commands", true, { hidden: true }),
   int("lua-time-limit", 5000, 0, LLMAX, { aliases: ["busy-reply-threshold"] }),
@@ -247,13 +277,23 @@ export const PARAMS: ParamDef[] = [
   bool("set-proc-title", true, { immutable: true }),
   bool("crash-log-enabled", true),
   bool("syslog-enabled", false, { immutable: true }),
-  bool("enable-debug-command", true, {
+  // Redis's default: DEBUG refused unless enabled in the configuration
+  bool("enable-debug-command", false, {
     kind: "enum",
     values: ["no", "yes", "local"],
-    default: "yes",
+    default: "no",
+    immutable: true,
   }),
-  str("enable-protected-configs", "no", { kind: "enum", values: ["no", "yes", "local"] }),
-  str("enable-module-command", "no", { kind: "enum", values: ["no", "yes", "local"] }),
+  str("enable-protected-configs", "no", {
+    kind: "enum",
+    values: ["no", "yes", "local"],
+    immutable: true,
+  }),
+  str("enable-module-command", "no", {
+    kind: "enum",
+    values: ["no", "yes", "local"],
+    immutable: true,
+  }),
   int("tracking-table-max-keys", 1000000, 0, LLMAX),
   enm("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
   bool("jemalloc-bg-thread", true),

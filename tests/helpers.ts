@@ -41,6 +41,9 @@ export async function startRedeno(args: string[] = []): Promise<TestServer> {
       "warning",
       "--dir",
       dir,
+      // Redis's default is "no"; our tests use DEBUG freely (an explicit arg overrides)
+      "--enable-debug-command",
+      "yes",
       ...args,
     ]);
     const server = createServer(config);
@@ -208,6 +211,8 @@ export async function spawnRedeno(
       "",
       "--dir",
       dir,
+      "--enable-debug-command",
+      "yes",
       ...args,
     ],
     port,
