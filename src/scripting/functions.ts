@@ -114,6 +114,8 @@ export class FunctionRegistry {
         );
       }
       lua.lua_pushnil(L);
+      lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, ls("__pending_callback"));
+      lua.lua_pushnil(L);
       while (lua.lua_next(L, 1) !== 0) {
         if (lua.lua_type(L, -2) !== lua.LUA_TSTRING) {
           return raiseError(
@@ -375,17 +377,51 @@ function parseLibraryHeader(code: string): string | { error: string } {
   if (!code.startsWith("#!")) return { error: "ERR Missing library metadata" };
   const nl = code.indexOf("\n");
   if (nl < 0) return { error: "ERR Invalid library metadata" };
-  const parts = code.slice(2, nl).split(" ").filter((p) => p !== "");
-  if (parts.length === 0) return { error: "ERR Invalid library metadata" };
-  if (parts[0].toLowerCase() !== "lua") return { error: `ERR Engine '${parts[0]}' not found` };
+  const parts = splitArgs(code.slice(0, nl));
+  if (parts === null || parts.length === 0) return { error: "ERR Invalid library metadata" };
+  const engine = parts[0].slice(2);
   let name: string | null = null;
   for (const p of parts.slice(1)) {
-    if (!p.startsWith("name=")) return { error: "ERR Invalid library metadata" };
-    name = p.slice(5);
+    if (p.slice(0, 5).toLowerCase() === "name=") {
+      if (name !== null) {
+        return { error: "ERR Invalid metadata value, name argument was given multiple times" };
+      }
+      name = p.slice(5);
+      continue;
+    }
+    return { error: `ERR Invalid metadata value given: ${p}` };
   }
-  if (name === null) return { error: "ERR Invalid library metadata" };
+  if (name === null) return { error: "ERR Library name was not given" };
+  if (engine.toLowerCase() !== "lua") return { error: `ERR Engine '${engine}' not found` };
   if (!NAME_RE.test(name)) return { error: `ERR ${NAME_ERROR}` };
   return name;
+}
+
+/** Splits like Redis's sdssplitargs (spaces, "double" and 'single' quotes); null if unbalanced. */
+function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i])) i++;
+    if (i >= line.length) break;
+    let cur = "";
+    let quote: string | null = null;
+    for (; i < line.length; i++) {
+      const ch = line[i];
+      if (quote !== null) {
+        if (ch === quote) {
+          quote = null;
+          if (i + 1 < line.length && !/\s/.test(line[i + 1])) return null;
+        } else if (ch === "\\" && quote === '"' && i + 1 < line.length) cur += line[++i];
+        else cur += ch;
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (/\s/.test(ch)) break;
+      else cur += ch;
+    }
+    if (quote !== null) return null;
+    out.push(cur);
+  }
+  return out;
 }
 
 /** The code after the shebang line, keeping the newline so line numbers stay. */

@@ -192,3 +192,27 @@ export function runFor(
   // more than one); the script itself is not (Redis 7: effects replication)
   c.preventPropagation = true;
 }
+
+/**
+ * For RDB saving (persistence): the code of every function library, one
+ * RDB_OPCODE_FUNCTION2 record each (Redis writes them after the aux fields).
+ */
+export function functionLibraryCodes(server: Server): string[] {
+  const s = scripting(server);
+  return s.hasFunctions ? s.functions.codes() : [];
+}
+
+/**
+ * For RDB loading (persistence): loads one RDB_OPCODE_FUNCTION2 record's library code,
+ * replacing a library of the same name. Returns null, or the error to report.
+ */
+export function loadFunctionLibrary(server: Server, code: string): string | null {
+  const r = scripting(server).functions.load(code, true);
+  return typeof r === "string" ? null : r.error;
+}
+
+/** Deletes every function library (a replica's full sync replaces them with the RDB's). */
+export function flushFunctionLibraries(server: Server): void {
+  const s = scripting(server);
+  if (s.hasFunctions) s.functions.flush();
+}
