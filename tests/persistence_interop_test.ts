@@ -333,3 +333,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "function libraries travel in RDB files both ways between real Redis and here",
+  ignore,
+  async fn() {
+    const lib = "#!lua name=mylib\nredis.register_function('hello', function() return 'hi' end)";
+    const redis = await startRealRedis();
+    try {
+      strictEqual(await call(redis.port, "FUNCTION", "LOAD", lib), "mylib");
+      strictEqual(await call(redis.port, "SAVE"), "OK");
+    } finally {
+      await redis.stop();
+    }
+    const ours = await startRedeno(["--dir", redis.dir]);
+    try {
+      strictEqual(await call(ours.port, "FCALL", "hello", 0), "hi");
+      strictEqual(await call(ours.port, "FUNCTION", "FLUSH"), "OK");
+      strictEqual(
+        await call(ours.port, "FUNCTION", "LOAD", lib.replace("'hi'", "'from redeno'")),
+        "mylib",
+      );
+      strictEqual(await call(ours.port, "SAVE"), "OK");
+    } finally {
+      await ours.stop();
+    }
+    const again = await startRealRedis([], redis.dir);
+    try {
+      await waitLoaded(again.port);
+      strictEqual(await call(again.port, "FCALL", "hello", 0), "from redeno");
+    } finally {
+      await again.stop();
+      await Deno.remove(redis.dir, { recursive: true });
+    }
+  },
+});

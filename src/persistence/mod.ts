@@ -6,6 +6,8 @@
 import type { Server } from "../server.ts";
 import { RdbState } from "./rdb.ts";
 import { AofState } from "./aof.ts";
+import { rdbFunctions } from "./rdb_format.ts";
+import { functionLibraryCodes, loadFunctionLibrary } from "../scripting/mod.ts";
 
 /** Persistence state of a server. */
 export interface Persistence {
@@ -34,6 +36,8 @@ const MISCONF_RDB =
 /** Installs RDB and AOF persistence on a server. */
 export function installPersistence(server: Server): void {
   const { rdb, aof } = persistenceOf(server);
+  rdbFunctions.codes = functionLibraryCodes;
+  rdbFunctions.load = loadFunctionLibrary;
   server.startHooks.push(async () => {
     // as Redis: with appendonly yes the AOF is the source of truth, the RDB is ignored
     if (server.config.bool("appendonly")) await aof.loadAtStart();

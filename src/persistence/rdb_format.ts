@@ -4,6 +4,7 @@
  */
 import { parseInteger, writeBinary } from "../resp/bytes.ts";
 import { lzfCompress } from "./lzf.ts";
+import type { Server } from "../server.ts";
 
 /** RDB version Redeno writes (Redis 7.0). */
 export const RDB_VERSION = 10;
@@ -53,6 +54,17 @@ export const OP = {
 /** quicklist 2 node containers */
 export const QUICKLIST_NODE_PLAIN = 1;
 export const QUICKLIST_NODE_PACKED = 2;
+
+/**
+ * Function libraries in RDB files (RDB_OPCODE_FUNCTION2 records): the scripting
+ * module's code list and loader, wired by installPersistence.
+ */
+export const rdbFunctions = {
+  /** the code of every function library to save */
+  codes: (_server: Server): string[] => [],
+  /** loads one library's code; null, or the error */
+  load: (_server: Server, _code: string): string | null => "functions are not supported",
+};
 
 /** A malformed or truncated RDB payload. */
 export class RdbError extends Error {}

@@ -14,7 +14,14 @@ import { Crc64 } from "./crc64.ts";
 import { lzfDecompress } from "./lzf.ts";
 import { CompactFormatError, decodeListpack } from "./listpack.ts";
 import { decodeIntset, decodeZiplist, decodeZipmap } from "./ziplist.ts";
-import { OP, QUICKLIST_NODE_PLAIN, RDB_MAX_READ_VERSION, RdbError, T } from "./rdb_format.ts";
+import {
+  OP,
+  QUICKLIST_NODE_PLAIN,
+  RDB_MAX_READ_VERSION,
+  RdbError,
+  rdbFunctions,
+  T,
+} from "./rdb_format.ts";
 import { makeSet, makeZset } from "./typed.ts";
 
 /** A value as read from the file, before it becomes a keyspace value. */
@@ -631,13 +638,11 @@ export function* loadRdbSteps(
           skipModuleOpcodes(d);
           continue;
         }
-        case OP.FUNCTION2:
-          d.stringBytes();
-          server.log(
-            "warning",
-            "Skipping function library stored in the RDB (functions are not supported)",
-          );
+        case OP.FUNCTION2: {
+          const err = rdbFunctions.load(server, d.string());
+          if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
           continue;
+        }
         case OP.FUNCTION_PRE_GA:
           throw new RdbError("Pre-release function format not supported");
         default: {

@@ -12,7 +12,14 @@ import type { ZSetValue } from "../store/zset.ts";
 import type { StreamId, StreamModel, StreamValue } from "../store/stream.ts";
 import { Crc64 } from "./crc64.ts";
 import { ListpackBuilder } from "./listpack.ts";
-import { OP, QUICKLIST_NODE_PACKED, RDB_VERSION, RdbEncoder, T } from "./rdb_format.ts";
+import {
+  OP,
+  QUICKLIST_NODE_PACKED,
+  RDB_VERSION,
+  RdbEncoder,
+  rdbFunctions,
+  T,
+} from "./rdb_format.ts";
 
 const REDIS_VERSION = "7.0.15";
 /** list nodes: at most this many elements / bytes per listpack (list-max-listpack-size -2) */
@@ -381,6 +388,10 @@ function startSnapshot(
         enc.aux("repl-offset", String(opts.offset ?? 0));
       }
       enc.aux("aof-base", opts.aofBase ? "1" : "0");
+      for (const code of rdbFunctions.codes(server)) {
+        enc.byte(OP.FUNCTION2);
+        enc.string(code);
+      }
       let sliceStart = performance.now();
       for (const db of dbs) {
         const st = snap.dicts.get(db.dict)!;
