@@ -216,7 +216,11 @@ export class RdbState {
     const inProgress = this.bgsave !== null;
     return [
       `loading:${this.server.loading ? 1 : 0}`,
-      `async_loading:${this.server.asyncLoading ? 1 : 0}`,
+      // replication's repl-diskless-load swapdb sets it (read structurally: the field
+      // lands in server.ts with that work)
+      `async_loading:${
+        (this.server as unknown as { asyncLoading?: boolean }).asyncLoading ? 1 : 0
+      }`,
       "current_cow_peak:0",
       "current_cow_size:0",
       "current_cow_size_age:0",
