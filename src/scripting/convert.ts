@@ -16,9 +16,10 @@ export interface ErrorInfo {
 }
 
 /** Reads {err=..., source=..., line=...} at the top of the stack (Redis: luaExtractErrorInformation). */
-export function errorInfo(L: LuaState, idx: number): ErrorInfo {
+export function errorInfo(L: LuaState): ErrorInfo {
+  lua.lua_checkstack(L, 4);
   const field = (name: string): string | null => {
-    lua.lua_getfield(L, idx, ls(name));
+    lua.lua_getfield(L, -1, ls(name));
     const v = lua.lua_isstring(L, -1) ? toStr(L, -1) : null;
     lua.lua_pop(L, 1);
     return v;
@@ -30,6 +31,7 @@ const MAX_DEPTH = 1000;
 
 /** Writes the Lua value at the top of the stack as a reply to `c`; pops it. */
 export function luaToReply(L: LuaState, c: Client, scriptResp: 2 | 3, depth = 0): void {
+  lua.lua_checkstack(L, 8);
   const r = c.reply;
   const t = lua.lua_type(L, -1);
   if (depth > MAX_DEPTH) {
@@ -71,7 +73,7 @@ function tableToReply(L: LuaState, c: Client, scriptResp: 2 | 3, depth: number):
   const r = c.reply;
   if (field(L, "err") === lua.LUA_TSTRING) {
     lua.lua_pop(L, 1);
-    const info = errorInfo(L, lua.lua_gettop(L));
+    const info = errorInfo(L);
     c.error(info.msg.replace(/[\r\n]/g, " "));
     return;
   }
@@ -189,6 +191,7 @@ function pushTable(L: LuaState, key: string): void {
 }
 
 function pushReply(L: LuaState, cur: RespCursor): void {
+  lua.lua_checkstack(L, 8);
   const prefix = cur.buf[cur.pos++];
   const line = cur.line();
   switch (prefix) {

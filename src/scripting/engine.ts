@@ -582,7 +582,7 @@ function replyScriptError(L: LuaState, c: Client, name: string): void {
     c.error(`ERR Error running script ${name}, ${msg.slice(0, 100)}`);
     return;
   }
-  const info = errorInfo(L, lua.lua_gettop(L));
+  const info = errorInfo(L);
   let msg = info.msg;
   if (info.line !== null && info.source !== null) {
     msg += ` script: ${name}, on ${info.source}:${info.line}.`;
@@ -595,5 +595,5 @@ export function errorMessage(L: LuaState): string {
   if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
     return lua.lua_isstring(L, -1) ? toStr(L, -1) : "execution failure";
   }
-  return errorInfo(L, lua.lua_gettop(L)).msg;
+  return errorInfo(L).msg;
 }

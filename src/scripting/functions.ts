@@ -249,9 +249,7 @@ export class FunctionRegistry {
     }
     const L = this.vm.L;
     if (!ok) {
-      const msg = lua.lua_type(L, -1) === lua.LUA_TTABLE
-        ? errorInfo(L, lua.lua_gettop(L)).msg
-        : toStr(L, -1);
+      const msg = lua.lua_type(L, -1) === lua.LUA_TTABLE ? errorInfo(L).msg : toStr(L, -1);
       lua.lua_settop(L, 0);
       this.#dropFunctions(lib);
       return { error: `ERR Error registering functions: ${msg}` };

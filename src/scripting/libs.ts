@@ -211,6 +211,7 @@ function jsonNumber(n: number): string {
 }
 
 function encodeValue(L: LuaState, depth: number): string {
+  lua.lua_checkstack(L, 8);
   switch (lua.lua_type(L, -1)) {
     case lua.LUA_TSTRING:
       return jsonString(toStr(L, -1));
@@ -301,6 +302,7 @@ function cjsonEncode(L: LuaState): number {
 }
 
 function pushJson(L: LuaState, v: unknown): void {
+  lua.lua_checkstack(L, 8);
   if (v === null) lua.lua_pushlightuserdata(L, CJSON_NULL);
   else if (typeof v === "string") pushStr(L, utf8ToBinary(v));
   else if (typeof v === "number") lua.lua_pushnumber(L, v);

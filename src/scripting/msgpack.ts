@@ -102,6 +102,7 @@ function tableIsArray(L: LuaState): number {
 }
 
 function encodeValue(L: LuaState, o: Out, level: number): void {
+  lua.lua_checkstack(L, 8);
   switch (lua.lua_type(L, -1)) {
     case lua.LUA_TSTRING:
       encodeString(o, toStr(L, -1));
