@@ -141,6 +141,8 @@ export const PARAMS: ParamDef[] = [
   // Redis's default: every interface (protected-mode keeps non-loopback clients out
   // while there is no password)
   str("bind", "* -::*", { multiArg: true }),
+  // accepted for compatibility: Deno cannot choose the source address of a connection
+  str("bind-source-addr", ""),
   bool("protected-mode", true),
   int("tcp-backlog", 511, 0, 65535, { immutable: true }),
   int("timeout", 0, 0, 2147483647),
@@ -184,6 +186,7 @@ export const PARAMS: ParamDef[] = [
   ]),
   int("maxmemory-samples", 5, 1, 64),
   int("maxmemory-eviction-tenacity", 10, 0, 100),
+  mem("maxmemory-clients", 0),
   int("lfu-log-factor", 10, 0, 2147483647),
   int("lfu-decay-time", 1, 0, 2147483647),
   int("active-expire-effort", 1, 1, 10),
@@ -276,6 +279,7 @@ export const PARAMS: ParamDef[] = [
   bool("always-show-logo", false, { immutable: true }),
   bool("set-proc-title", true, { immutable: true }),
   bool("crash-log-enabled", true),
+  bool("crash-memcheck-enabled", true),
   bool("syslog-enabled", false, { immutable: true }),
   // Redis's default: DEBUG refused unless enabled in the configuration
   bool("enable-debug-command", false, {
@@ -552,6 +556,7 @@ export function applyDirectives(
   directives: Directive[],
   special: (d: Directive) => boolean = () => false,
 ): void {
+  let saveSeen = false;
   for (const d of directives) {
     if (special(d)) continue;
     const p = findParam(d.name);
@@ -562,7 +567,16 @@ export function applyDirectives(
         throw new ConfigError("wrong number of arguments");
       }
       if (p.multiArg && args.length === 1) args = args[0].split(" ").filter((w) => w !== "");
-      config.set(p.name, args.join(" "), true);
+      let value = args.join(" ");
+      // Redis: the first "save" replaces the built-in points, later ones add to them
+      // ("save ''" clears them all)
+      if (p.name === "save") {
+        if (saveSeen && value !== "" && config.get("save") !== "") {
+          value = `${config.get("save")} ${value}`;
+        }
+        saveSeen = true;
+      }
+      config.set(p.name, value, true);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       throw new ConfigError(

@@ -61,9 +61,10 @@ function linesFor(server: Server, p: ParamDef): string[] {
 /**
  * Rewrites `file` to reflect the server's current configuration, as Redis does: a
  * parameter present in the file is rewritten in place (its extra lines dropped); one
- * absent from it is appended only when it differs from its default.
+ * absent from it is appended only when it differs from its default (or always, with
+ * `forceAll`: DEBUG CONFIG-REWRITE-FORCE-ALL).
  */
-export function rewriteConfigFile(server: Server, file: string): void {
+export function rewriteConfigFile(server: Server, file: string, forceAll = false): void {
   let text = "";
   try {
     text = Deno.readTextFileSync(file);
@@ -97,7 +98,7 @@ export function rewriteConfigFile(server: Server, file: string): void {
     const fresh = linesFor(server, p);
     const old = positions.get(p);
     if (old === undefined) {
-      if (server.config.get(p.name) !== p.default) appended.push(...fresh);
+      if (forceAll || server.config.get(p.name) !== p.default) appended.push(...fresh);
       continue;
     }
     for (let k = 0; k < old.length; k++) lines[old[k]] = k < fresh.length ? fresh[k] : null;

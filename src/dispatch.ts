@@ -242,6 +242,10 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.commandFailed = false;
   server.executing++;
   const start = server.clockFresh ? server.clock : server.readClock();
+  // scripts (skip_monitor: EVAL*, FCALL*) are shown before the commands they run
+  if (server.monitors.size > 0 && (spec.bits & B_SKIP_MONITOR) !== 0 && !c.reprocessing) {
+    server.feedMonitors(c, argv);
+  }
   try {
     spec.handler(c, argv);
   } finally {

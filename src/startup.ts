@@ -9,6 +9,7 @@ import {
 } from "./config.ts";
 import { Server } from "./server.ts";
 import { installModules } from "./modules.ts";
+import { crashReport } from "./commands/server.ts";
 import { userDirective } from "./acl_state.ts";
 
 import { REDIS_VERSION as VERSION } from "./version.ts";
@@ -95,6 +96,8 @@ export async function startFromArgs(args: string[]): Promise<Server> {
       );
     });
   }
+  // a SIGABRT is a crash for Redis: bug report in the log, then the process ends
+  Deno.addSignalListener("SIGABRT", () => crashReport(server, 6, 0));
   try {
     await server.start();
   } catch (e) {

@@ -351,3 +351,97 @@ Deno.test("SHUTDOWN NOSAVE stops the server process", async () => {
     await p.stop();
   }
 });
+
+Deno.test({
+  name: "Tcl-suite introspection replies match redis-server 7.0 side by side",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const { withPair } = await import("./side_by_side.ts");
+    await withPair(async (p) => {
+      // GETKEYS of a command whose keys are optional; SORT's STORE destination
+      await p.same("COMMAND", "GETKEYS", "eval", "return 1", "0");
+      await p.same("COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2");
+      await p.same("COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right");
+      // latency-tracking-info-percentiles: Redis's number format and errors
+      await p.same("CONFIG", "SET", "latency-tracking-info-percentiles", "0.0 50.0 100.0");
+      await p.same("CONFIG", "GET", "latency-tracking-info-percentiles");
+      await p.same("CONFIG", "SET", "latency-tracking-info-percentiles", "10.0 50.0 a");
+      await p.same("CONFIG", "SET", "latency-tracking-info-percentiles", "10.0 50.0 101.0");
+      await p.same("CONFIG", "GET", "latency-tracking-info-percentiles");
+      await p.same("CONFIG", "SET", "enable-debug-command", "no");
+      await p.same("CONFIG", "SET", "enable-protected-configs", "no");
+      // LATENCY HISTOGRAM of a container: every subcommand that ran
+      await p.same("CONFIG", "RESETSTAT");
+      await p.both("CLIENT", "ID");
+      await p.both("CLIENT", "GETNAME");
+      const [ours, real] = await p.both("LATENCY", "HISTOGRAM", "client");
+      const names = (r: Reply) => (r as Reply[]).filter((_, i) => i % 2 === 0).sort();
+      assert.deepEqual(names(ours), names(real));
+      assert.deepEqual(names(ours), ["client|getname", "client|id"]);
+      // the client running CLIENT INFO has its own command in its query buffer
+      const [oi, ri] = await p.both("CLIENT", "INFO");
+      const qbuf = (s: Reply) => String(s).match(/ qbuf=(\d+) /)![1];
+      assert.equal(qbuf(oi), qbuf(ri));
+      assert.equal(qbuf(oi), "26");
+    });
+  },
+});
+
+Deno.test("MONITOR shows a script before the commands it runs", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  const m = await RespClient.connect(t.port);
+  try {
+    assert.equal(await m.call("MONITOR"), "OK");
+    await c.call("EVAL", "return redis.call('set', 'foo', 'bar')", "0");
+    assert.match(String(await m.read()), /\[0 127\.0\.0\.1:\d+\] "EVAL" "return/);
+    assert.match(String(await m.read()), /\[0 lua\] "set" "foo" "bar"$/);
+  } finally {
+    c.close();
+    m.close();
+    await t.stop();
+  }
+});
+
+Deno.test("CLIENT UNBLOCK ... ERROR counts a failed call of the blocked command", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  const b = await RespClient.connect(t.port);
+  try {
+    await c.call("CONFIG", "RESETSTAT");
+    const id = await b.call("CLIENT", "ID");
+    await b.write(RespClient.encode(["BLPOP", "list", "0"]));
+    await waitFor(async () =>
+      parseInfo(await c.call("INFO", "clients") as string).get("blocked_clients") === "1"
+    );
+    assert.equal(await c.call("CLIENT", "UNBLOCK", id as number, "ERROR"), 1);
+    assert.ok((await b.read()) instanceof RespError);
+    const info = parseInfo(await c.call("INFO", "commandstats") as string);
+    assert.match(info.get("cmdstat_blpop")!, /^calls=1,.*,rejected_calls=0,failed_calls=1$/);
+  } finally {
+    c.close();
+    b.close();
+    await t.stop();
+  }
+});
+
+Deno.test("DEBUG SEGFAULT writes Redis's crash report to the log and ends the process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-crash-" });
+  const s = await spawnRedeno(["--logfile", `${dir}/crash.log`], { dir });
+  try {
+    const c = await RespClient.connect(s.port);
+    await c.write(RespClient.encode(["DEBUG", "SEGFAULT"]));
+    const status = await s.process.status;
+    assert.equal(status.code, 128 + 11);
+    const read = () => Deno.readTextFile(`${dir}/crash.log`);
+    await waitFor(async () => /REDIS BUG REPORT END/.test(await read()));
+    const log = await read();
+    assert.match(log, /=== REDIS BUG REPORT START: Cut & paste starting from here ===/);
+    assert.match(log, /# Redis 7\.0\.15 crashed by signal: 11, si_code: 2/);
+    assert.match(log, /------ CURRENT CLIENT INFO ------\nid=\d+ .* cmd=debug /);
+    c.close();
+  } finally {
+    await s.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

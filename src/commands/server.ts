@@ -8,7 +8,7 @@ import type { Client } from "../client.ts";
 import type { Server, ShutdownOptions } from "../server.ts";
 import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { commands as commandCommands } from "./command.ts";
-import { replyHelp } from "./connection.ts";
+import { clientInfoString, replyHelp } from "./connection.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { infoText, memoryUsage } from "../info.ts";
@@ -16,6 +16,7 @@ import { ConfigError, findParam, type ParamDef, PARAMS, parseMemory } from "../c
 import { globMatch } from "../store/glob.ts";
 import { rewriteConfigFile } from "../config_rewrite.ts";
 import { memoryUsageOfKey } from "../memory.ts";
+import { REDIS_VERSION } from "../version.ts";
 
 // ---- INFO ----
 
@@ -251,6 +252,70 @@ registerDebugSubcommand("set-active-expire", (c, argv) => {
   c.server.activeExpireEnabled = v !== 0;
   c.reply.simple("OK");
 }, ["SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."]);
+
+/**
+ * Redis's crash report (bugReportStart ... bugReportEnd) for a fatal signal, written to
+ * the log; then the process exits as if killed by the signal (128 + signal). Used for
+ * SIGABRT/SIGSEGV-like ends: a received SIGABRT and DEBUG SEGFAULT.
+ */
+export function crashReport(server: Server, signal: number, siCode: number, c?: Client): void {
+  if (server.config.bool("crash-log-enabled")) {
+    server.logRaw(
+      "warning",
+      "\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n",
+    );
+    server.log(
+      "warning",
+      `Redis ${REDIS_VERSION} crashed by signal: ${signal}, si_code: ${siCode}`,
+    );
+    const stack = (new Error().stack ?? "").split("\n").slice(1).map((l) => l.trim());
+    const clients = [...server.clients.values()].map((o) => clientInfoString(o, o === c));
+    const lines = [
+      "",
+      "------ STACK TRACE ------",
+      ...stack,
+      "",
+      "------ INFO OUTPUT ------",
+      infoText(server, ["all"]).replaceAll("\r\n", "\n"),
+      "------ CLIENT LIST OUTPUT ------",
+      ...clients,
+    ];
+    if (c !== undefined) {
+      lines.push("", "------ CURRENT CLIENT INFO ------", clientInfoString(c, true));
+    }
+    lines.push(
+      "",
+      "=== REDIS BUG REPORT END. Make sure to include from START to END. ===",
+      "",
+      "       Please report the crash by opening an issue on github:",
+      "",
+      "           http://github.com/redis/redis/issues",
+      "",
+    );
+    server.logRaw("warning", lines.join("\n"));
+  }
+  server.stop();
+  server.onExit(128 + signal);
+}
+
+registerDebugSubcommand("config-rewrite-force-all", (c) => {
+  const file = c.server.config.file;
+  if (file === null) return c.error("ERR The server is running without a config file");
+  try {
+    rewriteConfigFile(c.server, file, true);
+  } catch (e) {
+    return c.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message}`);
+  }
+  c.reply.simple("OK");
+}, [
+  "CONFIG-REWRITE-FORCE-ALL",
+  "    Like CONFIG REWRITE but writes all configuration options, including keywords not",
+  "    listed in original configuration file or default values.",
+]);
+
+registerDebugSubcommand("segfault", (c) => {
+  crashReport(c.server, 11, 2, c);
+}, ["SEGFAULT", "    Crash the server with sigsegv."]);
 
 registerDebugSubcommand("log", (c, argv) => {
   if (argv.length !== 3) return c.error(ERR.syntax);
