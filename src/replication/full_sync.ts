@@ -136,11 +136,14 @@ export class FullSyncs {
       offset: job.offset,
       replStreamDb,
     });
+    const server = this.#host.server;
+    server.replSnapshots++;
     const run = job.diskless ? this.#runDiskless(job, iterable) : this.#runDisk(job, iterable);
     run.catch((e) => {
       this.#host.server.log("warning", `Full sync failed: ${(e as Error).message}`);
       for (const c of job.replicas) c.close();
     }).finally(() => {
+      server.replSnapshots--;
       job.produced = true;
       this.#dropJobIfDone(job);
       this.#startNextJob();
@@ -165,7 +168,13 @@ export class FullSyncs {
     let live = targets;
     for await (const chunk of iterable) {
       live = live.filter((c) => !c.closed);
-      if (live.length === 0) break;
+      if (live.length === 0) {
+        this.#host.server.log(
+          "warning",
+          "Diskless rdb transfer, last replica dropped, killing fork child.",
+        );
+        break;
+      }
       for (const c of live) c.reply.raw(chunk);
       await Promise.all(live.map((c) => c.flush()));
       await letIoRun();
@@ -174,6 +183,7 @@ export class FullSyncs {
     }
     job.produced = true;
     live = live.filter((c) => !c.closed);
+    if (live.length === 0) return;
     this.#host.server.log(
       "notice",
       `Diskless rdb transfer, done reading from pipe, ${live.length} replicas still up.`,

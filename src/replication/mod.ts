@@ -413,6 +413,15 @@ export class Replication implements LinkContext {
     return null;
   }
 
+  /** A primary's start-up RDB carried replication info: it becomes replid2 / offset. */
+  restoreAsPrimary(info: { replid: string; offset: number }): void {
+    const p = this.primary;
+    p.replid2 = info.replid;
+    p.secondReplidOffset = info.offset + 1;
+    this.server.replOffset = info.offset;
+    p.createBacklog();
+  }
+
   /**
    * An RDB loaded at startup carried replication info: as Redis 4+, a replica uses it to
    * PSYNC from where it stopped (setMaster then synthesizes the cached master from it).
@@ -470,6 +479,16 @@ export function installReplication(server: Server): void {
     const denied = previousStale !== null ? previousStale(c, spec) : null;
     return denied ?? repl.staleGuard(c, spec);
   };
+  // a primary restarting from an RDB with replication info keeps that history as its
+  // secondary one, so its former replicas can continue with a partial resync (Redis
+  // 7.0's loadDataFromDisk); set before the load, which feeds DELs of expired keys
+  server.startHooks.unshift(() => {
+    if (server.config.get("replicaof") === "" && !server.config.bool("appendonly")) {
+      const info = readRdbReplInfo(server);
+      if (info !== null) repl.restoreAsPrimary(info);
+    }
+    return Promise.resolve();
+  });
   // a replica from the start loads its RDB keeping logically expired keys
   if (server.config.get("replicaof") !== "") server.isReplica = true;
   server.startHooks.push(() => {
@@ -490,9 +509,22 @@ function readRdbReplInfo(
 ): { replid: string; offset: number; replStreamDb: number } | null {
   const dir = server.config.get("dir");
   const name = server.config.get("dbfilename");
-  let bytes: Uint8Array;
+  // the aux fields come first: the head of the file is enough
+  let bytes = new Uint8Array(64 * 1024);
   try {
-    bytes = Deno.readFileSync(dir.endsWith("/") ? dir + name : `${dir}/${name}`);
+    const file = Deno.openSync(dir.endsWith("/") ? dir + name : `${dir}/${name}`);
+    try {
+      let got = 0;
+      for (;;) {
+        const n = file.readSync(bytes.subarray(got));
+        if (n === null || n === 0) break;
+        got += n;
+        if (got === bytes.length) break;
+      }
+      bytes = bytes.subarray(0, got);
+    } finally {
+      file.close();
+    }
   } catch {
     return null;
   }
