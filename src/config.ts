@@ -51,6 +51,20 @@ function mem(name: string, def: number, extra: Partial<ParamDef> = {}): ParamDef
 function bool(name: string, def: boolean, extra: Partial<ParamDef> = {}): ParamDef {
   return { name, kind: "bool", default: def ? "yes" : "no", ...extra };
 }
+/** oom-score-adj-values: three integers in [-2000, 2000] (master, replica, child). */
+function parseOomValues(value: string): string {
+  const words = value.split(" ").filter((w) => w !== "");
+  if (words.length !== 3) throw new ConfigError("wrong number of arguments");
+  for (const w of words) {
+    if (!/^-?\d+$/.test(w) || Math.abs(Number(w)) > 2000) {
+      throw new ConfigError(
+        "Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
+      );
+    }
+  }
+  return words.map(Number).join(" ");
+}
+
 /** latency-tracking-info-percentiles: numbers in [0, 100], stored as Redis prints them. */
 function parsePercentiles(value: string): string {
   const out: string[] = [];
@@ -280,6 +294,12 @@ export const PARAMS: ParamDef[] = [
   bool("set-proc-title", true, { immutable: true }),
   bool("crash-log-enabled", true),
   bool("crash-memcheck-enabled", true),
+  enm("oom-score-adj", "no", ["no", "yes", "relative", "absolute"]),
+  str("oom-score-adj-values", "0 200 800", {
+    kind: "special",
+    multiArg: true,
+    parse: parseOomValues,
+  }),
   bool("syslog-enabled", false, { immutable: true }),
   // Redis's default: DEBUG refused unless enabled in the configuration
   bool("enable-debug-command", false, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Reply, RespClient, RespError, startRedeno } from "./helpers.ts";
+import { type Reply, RespClient, RespError, spawnRedeno, startRedeno } from "./helpers.ts";
 import { configFromArgs } from "../src/startup.ts";
 import { argvToConfigText, ConfigError } from "../src/config.ts";
 
@@ -70,6 +70,69 @@ Deno.test("CONFIG SET port moves the listener to the new port", async () => {
     c.close();
     await t.stop();
   }
+});
+
+Deno.test("CONFIG SET port/bind that cannot listen fails and keeps the old listener", async () => {
+  const t = await startRedeno();
+  const c = await RespClient.connect(t.port);
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const taken = (busy.addr as Deno.NetAddr).port;
+    assert.equal(
+      String(await c.call("CONFIG", "SET", "port", String(taken))),
+      "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port",
+    );
+    assert.equal(
+      String(await c.call("CONFIG", "SET", "bind", "999.999.999.999")),
+      "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.",
+    );
+    assert.deepEqual(await c.call("CONFIG", "GET", "port"), ["port", String(t.port)]);
+    assert.deepEqual(await c.call("CONFIG", "GET", "bind"), ["bind", "127.0.0.1"]);
+    const d = await RespClient.connect(t.port);
+    assert.equal(await d.call("PING"), "PONG");
+    d.close();
+  } finally {
+    busy.close();
+    c.close();
+    await t.stop();
+  }
+});
+
+Deno.test({
+  name: "oom-score-adj writes /proc oom_score_adj by role, relative or absolute, restored when off",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const s = await spawnRedeno();
+    const c = await RespClient.connect(s.port);
+    const score = async () =>
+      Number((await Deno.readTextFile(`/proc/${s.pid}/oom_score_adj`)).trim());
+    try {
+      const base = await score();
+      assert.deepEqual(await c.call("CONFIG", "GET", "oom-score-adj-values"), [
+        "oom-score-adj-values",
+        "0 200 800",
+      ]);
+      assert.equal(await c.call("CONFIG", "SET", "oom-score-adj-values", "10 20 30"), "OK");
+      assert.equal(await score(), base); // disabled: untouched
+      assert.equal(await c.call("CONFIG", "SET", "oom-score-adj", "yes"), "OK");
+      assert.equal(await score(), base + 10);
+      assert.equal(await c.call("REPLICAOF", "localhost", "1"), "OK");
+      assert.equal(await score(), base + 20);
+      assert.equal(await c.call("REPLICAOF", "NO", "ONE"), "OK");
+      assert.equal(await score(), base + 10);
+      assert.equal(await c.call("CONFIG", "SET", "oom-score-adj", "absolute"), "OK");
+      assert.equal(await score(), 10);
+      assert.equal(await c.call("CONFIG", "SET", "oom-score-adj", "no"), "OK");
+      assert.equal(await score(), base);
+      assert.equal(
+        String(await c.call("CONFIG", "SET", "oom-score-adj-values", "2001 2001 2001")),
+        "ERR CONFIG SET failed (possibly related to argument 'oom-score-adj-values') - Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
+      );
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  },
 });
 
 Deno.test("CONFIG RESETSTAT clears command and error statistics", async () => {

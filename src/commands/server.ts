@@ -17,6 +17,7 @@ import { globMatch } from "../store/glob.ts";
 import { rewriteConfigFile } from "../config_rewrite.ts";
 import { memoryUsageOfKey } from "../memory.ts";
 import { REDIS_VERSION } from "../version.ts";
+import { installOomScoreAdj } from "../oom_score.ts";
 
 // ---- INFO ----
 
@@ -768,6 +769,7 @@ const MEMORY_HELP = [
  * command. Called from installModules().
  */
 export function installServerCore(server: Server): void {
+  installOomScoreAdj(server);
   const slowlog = slowlogOf(server);
   const latency = latencyOf(server);
   // thresholds are read on every command: keep them as numbers
