@@ -90,7 +90,8 @@ export class FullSyncs {
     job.replicas.add(c);
     this.#jobs.push(job);
     const delay = this.#host.server.config.num("repl-diskless-sync-delay");
-    if (diskless && delay > 0) {
+    const max = this.#host.server.config.num("repl-diskless-sync-max-replicas");
+    if (diskless && delay > 0 && !(max > 0 && job.replicas.size >= max)) {
       this.#host.server.log("notice", "Delay next BGSAVE for diskless SYNC");
       const j = job;
       job.timer = setTimeout(() => {

@@ -446,6 +446,7 @@ export class MasterLink {
     const target = disklessLoad ? "parser" : "disk";
     if (asyncLoad) server.asyncLoading = true;
     else if (disklessLoad) server.loading = true;
+    if (disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
     let payload: Uint8Array;
     try {
       if (line.startsWith("$EOF:") && line.length === 45) {
@@ -478,7 +479,7 @@ export class MasterLink {
     primary.freeBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Flushing old data");
     for (const db of this.#server.dbs) db.clear();
-    this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
+    if (!disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
     if (this.ctx.load === null) {
       this.#log("warning", "Can't load the MASTER synchronization DB: no RDB loader installed");
       throw new LinkAborted("load");
