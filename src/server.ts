@@ -11,6 +11,19 @@ import { encodeCommand } from "./resp/writer.ts";
 import type { CommandSpec } from "./commands/table.ts";
 import { fullName } from "./commands/table.ts";
 import { binaryToUtf8 } from "./resp/bytes.ts";
+import { logo, showLogo, startingLines } from "./logo.ts";
+
+/** Redis's reply to a non-loopback client in protected mode (then it closes). */
+const PROTECTED_MODE_DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/** A unix socket or loopback TCP peer (Redis's islocalClient). */
+function isLocalConn(conn: Deno.Conn): boolean {
+  const a = conn.remoteAddr;
+  if (a.transport !== "tcp") return true;
+  const h = a.hostname;
+  return h.startsWith("127.") || h === "::1" || h.startsWith("::ffff:127.");
+}
 
 /** Receives every propagated command (replication backlog and replicas, AOF). */
 export interface PropagationSink {
@@ -38,8 +51,13 @@ export class Stats {
   totalCommands = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
+  /** bytes read from our primary / written to our replicas (total_net_repl_*_bytes) */
+  netReplInputBytes = 0;
+  netReplOutputBytes = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /** clients closed by maxmemory-clients (INFO evicted_clients) */
+  evictedClients = 0;
   /** values Redis would free in the background (INFO lazyfreed_objects) */
   lazyfreedObjects = 0;
   keyspaceHits = 0;
@@ -132,8 +150,11 @@ export class Stats {
     this.totalCommands = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
+    this.netReplInputBytes = 0;
+    this.netReplOutputBytes = 0;
     this.expiredKeys = 0;
     this.evictedKeys = 0;
+    this.evictedClients = 0;
     this.lazyfreedObjects = 0;
     this.keyspaceHits = 0;
     this.keyspaceMisses = 0;
@@ -212,6 +233,14 @@ export class Server implements KeyspaceHost {
   inExec = false;
   /** true while loading a dataset (LOADING errors) */
   loading = false;
+  /**
+   * true while a replica loads a new dataset from its primary in the background
+   * (repl-diskless-load swapdb, same history): the old one is served meanwhile, and only
+   * no_async_loading commands get LOADING
+   */
+  asyncLoading = false;
+  /** snapshots being produced for replicas' full syncs (INFO rdb_bgsave_in_progress) */
+  replSnapshots = 0;
   /** unix ms of the last successful save (LASTSAVE; persistence updates it) */
   lastSave = Date.now();
   /** client-output-buffer-limit normal, or null when it sets no limit */
@@ -230,6 +259,8 @@ export class Server implements KeyspaceHost {
   readonly sinks: PropagationSink[] = [];
   /** true on a replica: keys are not expired locally */
   isReplica = false;
+  /** true while a command from our primary runs (expired keys stay visible to it) */
+  masterExecuting = false;
   /** snapshot copy-on-write active (persistence sets it) */
   cowActive = false;
   /** maxmemory-policy is an LFU policy (Db counts accesses only then) */
@@ -260,6 +291,8 @@ export class Server implements KeyspaceHost {
   keySizer: KeyspaceHost["keySizer"] = null;
   /** slow log */
   slowlogHook: ((c: Client, argv: string[], usec: number) => void) | null = null;
+  /** Latency monitor sample (event, ms), e.g. "expire-cycle"; set by the server core. */
+  latencyHook: ((event: string, ms: number) => void) | null = null;
   /** keyspace notifications (pub/sub module replaces this) */
   notify: (type: string, event: string, key: string, dbId: number) => void = () => {};
   /** INFO sections contributed by modules: name → text lines ("field:value") */
@@ -387,6 +420,20 @@ export class Server implements KeyspaceHost {
       });
       return;
     }
+    // protected mode: without a password only loopback (and unix socket) clients
+    if (
+      this.config.bool("protected-mode") && this.defaultUserNoPass() && !isLocalConn(conn)
+    ) {
+      this.stats.rejectedConnections++;
+      conn.write(new TextEncoder().encode(PROTECTED_MODE_DENIED)).catch(() => {}).finally(
+        () => {
+          try {
+            conn.close();
+          } catch { /* gone */ }
+        },
+      );
+      return;
+    }
     try {
       (conn as Deno.TcpConn).setNoDelay(true);
     } catch { /* not TCP */ }
@@ -498,45 +545,111 @@ export class Server implements KeyspaceHost {
   async start(): Promise<void> {
     this.config.onChange((name, value) => this.#configChanged(name, value));
     this.#readNormalOutputLimit();
-    for (const hook of this.startHooks) await hook();
+    for (const line of startingLines()) this.log("warning", line, "C");
     this.port = this.config.num("port");
-    if (this.port !== 0) this.#listen();
+    // like Redis: listen first (a busy port aborts before anything is loaded), then the
+    // logo, then load the data while clients get -LOADING
+    if (this.port !== 0) {
+      try {
+        for (const l of this.#listen(this.port)) {
+          this.listeners.push(l);
+          this.#acceptLoop(l);
+        }
+      } catch (e) {
+        this.log("warning", `Warning: ${(e as Error).message}`);
+        this.log("warning", `Failed listening on port ${this.port} (tcp), aborting.`);
+        throw e;
+      }
+    }
+    const unixsocket = this.config.get("unixsocket");
+    if (unixsocket !== "") this.#listenUnix(unixsocket);
+    if (showLogo(this)) this.logRaw("notice", logo(this));
+    else this.log("notice", `Running mode=standalone, port=${this.port}.`);
+    this.log("warning", "Server initialized");
+    this.loading = true;
+    try {
+      for (const hook of this.startHooks) await hook();
+    } finally {
+      this.loading = false;
+    }
     this.#startCron();
-    this.log("notice", `Ready to accept connections tcp on port ${this.port}`);
+    this.log("notice", "Ready to accept connections");
   }
 
-  /** Listens again after CONFIG SET port / bind; throws when an address is unavailable. */
+  /**
+   * Listens again after CONFIG SET port / bind; throws when an address is unavailable,
+   * leaving the current listeners in place (Redis's changeListener). Addresses that stay
+   * keep their socket; the unix socket is untouched.
+   */
   rebind(): void {
-    const old = this.listeners.splice(0);
-    for (const l of old) {
+    const tcp = this.listeners.filter((l) => l.addr.transport === "tcp");
+    const port = this.config.num("port");
+    const next = port === 0 ? [] : this.#listen(port, tcp);
+    for (const l of tcp) {
+      if (next.includes(l)) continue;
+      this.listeners.splice(this.listeners.indexOf(l), 1);
       try {
         l.close();
       } catch { /* closed */ }
     }
-    this.port = this.config.num("port");
-    if (this.port !== 0) this.#listen();
+    for (const l of next) {
+      if (tcp.includes(l)) continue;
+      this.listeners.push(l);
+      this.#acceptLoop(l);
+    }
+    this.port = port;
   }
 
-  #listen(): void {
+  /**
+   * Opens a listener per bind address (reusing one of `reuse` already on that address
+   * and port); on failure closes the ones it opened and throws.
+   */
+  #listen(port: number, reuse: Deno.Listener[] = []): Deno.Listener[] {
     const binds = this.config.get("bind").split(" ").filter((b) => b !== "");
+    const out: Deno.Listener[] = [];
     for (const b of binds) {
       const optional = b.startsWith("-");
-      const hostname = optional ? b.slice(1) : b;
+      const addr = optional ? b.slice(1) : b;
+      // Redis's wildcards: "*" every IPv4 address, "::*" every IPv6 one
+      const hostname = addr === "*" ? "0.0.0.0" : addr === "::*" ? "::" : addr;
+      const same = reuse.find((l) => {
+        const a = l.addr as Deno.NetAddr;
+        return a.hostname === hostname && a.port === port;
+      });
+      if (same !== undefined) {
+        out.push(same);
+        continue;
+      }
       try {
-        const listener = Deno.listen({ hostname, port: this.port });
-        this.listeners.push(listener);
-        this.#acceptLoop(listener);
+        out.push(Deno.listen({ hostname, port }));
       } catch (e) {
         if (optional && !(e instanceof Deno.errors.AddrInUse)) continue;
-        if (optional && this.listeners.length > 0) continue;
-        for (const l of this.listeners.splice(0)) l.close();
+        if (optional && out.length > 0) continue;
+        for (const l of out) if (!reuse.includes(l)) l.close();
         throw new Error(
-          `Could not create server TCP listening socket ${hostname}:${this.port}: ${
+          `Could not create server TCP listening socket ${hostname}:${port}: ${
             (e as Error).message
           }`,
         );
       }
     }
+    return out;
+  }
+
+  /** Listens on a unix socket too (Redis's unixsocket), replacing a stale socket file. */
+  #listenUnix(path: string): void {
+    try {
+      Deno.removeSync(path);
+    } catch { /* no stale socket */ }
+    let listener: Deno.Listener;
+    try {
+      listener = Deno.listen({ transport: "unix", path });
+    } catch (e) {
+      this.log("warning", `Failed opening Unix socket: ${(e as Error).message}`);
+      throw e;
+    }
+    this.listeners.push(listener);
+    this.#acceptLoop(listener);
   }
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
@@ -563,13 +676,15 @@ export class Server implements KeyspaceHost {
     if (Math.abs(offset - this.wallOffset) > 20) this.wallOffset = offset;
     this.stats.sample();
     if (!this.isReplica) {
-      const deadline = performance.now() + 25;
+      const cycleStart = performance.now();
+      const deadline = cycleStart + 25;
       for (const db of this.dbs) {
         // like Redis, keys do not expire actively while clients are paused
         if (db.volatileCount > 0 && this.pause === null && this.activeExpireEnabled) {
           db.activeExpireCycle(deadline);
         }
       }
+      this.latencyHook?.("expire-cycle", performance.now() - cycleStart);
     }
     const idleTimeout = this.config.num("timeout");
     if (idleTimeout > 0) {
@@ -648,7 +763,7 @@ export class Server implements KeyspaceHost {
   }
 
   /** Logs a line in Redis's format when `level` passes loglevel. */
-  log(level: LogLevel, message: string): void {
+  log(level: LogLevel, message: string, role?: string): void {
     const min = LOG_LEVELS[this.config.get("loglevel") as LogLevel] ?? 2;
     if (LOG_LEVELS[level] < min) return;
     const d = new Date();
@@ -657,8 +772,14 @@ export class Server implements KeyspaceHost {
     } ${d.getFullYear()} ${String(d.getHours()).padStart(2, "0")}:${
       String(d.getMinutes()).padStart(2, "0")
     }:${String(d.getSeconds()).padStart(2, "0")}.${String(d.getMilliseconds()).padStart(3, "0")}`;
-    const role = this.isReplica ? "S" : "M";
-    const line = `${Deno.pid}:${role} ${stamp} ${LOG_MARKS[level]} ${message}\n`;
+    role ??= this.isReplica ? "S" : "M";
+    this.logRaw(level, `${Deno.pid}:${role} ${stamp} ${LOG_MARKS[level]} ${message}\n`);
+  }
+
+  /** Writes text to the log as is (the start-up logo) when `level` passes loglevel. */
+  logRaw(level: LogLevel, line: string): void {
+    const min = LOG_LEVELS[this.config.get("loglevel") as LogLevel] ?? 2;
+    if (LOG_LEVELS[level] < min) return;
     const file = this.config.get("logfile");
     if (file === "") {
       Deno.stdout.writeSync(new TextEncoder().encode(line));
