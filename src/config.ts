@@ -51,6 +51,25 @@ function mem(name: string, def: number, extra: Partial<ParamDef> = {}): ParamDef
 function bool(name: string, def: boolean, extra: Partial<ParamDef> = {}): ParamDef {
   return { name, kind: "bool", default: def ? "yes" : "no", ...extra };
 }
+const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
+
+/** shutdown-on-sigterm / shutdown-on-sigint: "default" or SAVE|NOSAVE, NOW, FORCE. */
+function parseShutdownFlags(value: string): string {
+  const words = value.toLowerCase().split(" ").filter((w) => w !== "");
+  for (const w of words) {
+    if (w !== "default" && !SHUTDOWN_FLAGS.includes(w)) {
+      throw new ConfigError(
+        "argument(s) must be one of the following: default, save, nosave, now, force",
+      );
+    }
+  }
+  if (words.includes("save") && words.includes("nosave")) {
+    throw new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
+  }
+  const flags = SHUTDOWN_FLAGS.filter((f) => words.includes(f));
+  return flags.length === 0 ? "default" : flags.join(" ");
+}
+
 /** oom-score-adj-values: three integers in [-2000, 2000] (master, replica, child). */
 function parseOomValues(value: string): string {
   const words = value.split(" ").filter((w) => w !== "");
@@ -271,6 +290,16 @@ export const PARAMS: ParamDef[] = [
   int("replica-priority", 100, 0, 2147483647, { aliases: ["slave-priority"] }),
   bool("replica-ignore-maxmemory", true, { aliases: ["slave-ignore-maxmemory"] }),
   int("shutdown-timeout", 10, 0, 2147483647),
+  str("shutdown-on-sigterm", "default", {
+    kind: "special",
+    multiArg: true,
+    parse: parseShutdownFlags,
+  }),
+  str("shutdown-on-sigint", "default", {
+    kind: "special",
+    multiArg: true,
+    parse: parseShutdownFlags,
+  }),
   // debugging aids of Redis's test suite: per-key delays of snapshots and loading (µs)
   int("rdb-key-save-delay", 0, -2147483648, 2147483647),
   int("key-load-delay", 0, -2147483648, 2147483647),

@@ -251,6 +251,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   } finally {
     server.executing--;
   }
+  // EXEC ran its queued commands through call(): the client's command is EXEC again
+  // (CLIENT LIST cmd=exec, EXEC kept out of the slow log)
+  c.spec = spec;
   // MONITOR sees a command after it ran (EXEC after its commands, SELECT with the new
   // db), once (not when a blocked command is re-run); admin commands are never shown
   // and secrets are redacted (Redis 7.0)

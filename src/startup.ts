@@ -90,7 +90,17 @@ export async function startFromArgs(args: string[]): Promise<Server> {
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(sig, () => {
       server.log("warning", `Received ${sig} scheduling shutdown...`);
-      server.shutdown({}).then(
+      // shutdown-on-sigterm / shutdown-on-sigint: "default" or SAVE|NOSAVE NOW FORCE
+      const how = server.config.get(
+        sig === "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint",
+      )
+        .split(" ");
+      server.shutdown({
+        save: how.includes("save"),
+        nosave: how.includes("nosave"),
+        now: how.includes("now"),
+        force: how.includes("force"),
+      }).then(
         () => Deno.exit(0),
         (e) => server.log("warning", `Shutdown refused: ${(e as Error).message}`),
       );

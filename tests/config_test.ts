@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type Reply, RespClient, RespError, spawnRedeno, startRedeno } from "./helpers.ts";
+import {
+  HAVE_REDIS,
+  type Reply,
+  RespClient,
+  RespError,
+  spawnRedeno,
+  startRedeno,
+} from "./helpers.ts";
 import { configFromArgs } from "../src/startup.ts";
 import { argvToConfigText, ConfigError } from "../src/config.ts";
 
@@ -257,4 +264,32 @@ Deno.test("argv follows redis-server: multi-word values as one or several argume
   assert.equal(b.get("save"), "");
   assert.throws(() => configFromArgs(["--nosuch", "1"]), ConfigError);
   assert.throws(() => configFromArgs(["--dir", "/no/such/dir/anywhere"]), /No such file/);
+});
+
+Deno.test({
+  name: "shutdown-on-sigterm/sigint flags and latency percentiles answer as redis-server 7.0",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const { withPair } = await import("./side_by_side.ts");
+    await withPair(async (p) => {
+      for (const v of ["nosave now", "now nosave", "save", "default", "save nosave", "bad"]) {
+        await p.same("CONFIG", "SET", "shutdown-on-sigterm", v);
+        await p.same("CONFIG", "GET", "shutdown-on-sigterm");
+      }
+      await p.same("CONFIG", "SET", "shutdown-on-sigint", "force save");
+      await p.same("CONFIG", "GET", "shutdown-on-sigint");
+      await p.same("CONFIG", "GET", "oom-score-adj*");
+      await p.same("CONFIG", "GET", "crash-memcheck-enabled");
+    });
+  },
+});
+
+Deno.test("save directives: the first replaces the defaults, later ones add, '' clears", () => {
+  assert.equal(configFromArgs(["--port", "1"]).get("save"), "3600 1 300 100 60 10000");
+  assert.equal(configFromArgs(["--save", "100 100"]).get("save"), "100 100");
+  assert.equal(
+    configFromArgs(["--save", "900 1", "--save", "100 100"]).get("save"),
+    "900 1 100 100",
+  );
+  assert.equal(configFromArgs(["--save", "900 1", "--save", ""]).get("save"), "");
 });
