@@ -11,6 +11,7 @@ import { persistenceOf } from "../persistence/mod.ts";
 import { dumpPayload } from "../persistence/rdb_writer.ts";
 import { materialize, parseDumpPayload } from "../persistence/rdb_reader.ts";
 import { registerDebugSubcommand } from "./server.ts";
+import { flushFunctionLibraries } from "../scripting/mod.ts";
 
 function save(c: Client): void {
   const rdb = persistenceOf(c.server).rdb;
@@ -150,7 +151,11 @@ registerDebugSubcommand("reload", (c, argv) => {
   } catch {
     return c.error("ERR Error trying to load the RDB dump, check server logs.");
   }
-  if (flush) { for (const db of server.dbs) db.clear(); }
+  if (flush) {
+    // Redis's emptyData(): the keys and the function libraries
+    for (const db of server.dbs) db.clear();
+    flushFunctionLibraries(server);
+  }
   try {
     rdb.loadBytes(bytes);
   } catch (e) {
@@ -180,6 +185,17 @@ registerDebugSubcommand("loadaof", (c) => {
   c.server.log("notice", "Append Only File loaded by DEBUG LOADAOF");
   c.reply.simple("OK");
 }, ["LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory."]);
+
+registerDebugSubcommand("aof-flush-sleep", (c, argv) => {
+  if (argv.length !== 3) return c.error(ERR.syntax);
+  const us = parseInteger(argv[2]);
+  if (us === null) return c.error(ERR.notInteger);
+  persistenceOf(c.server).aof.flushSleepUs = Math.max(0, us);
+  c.reply.simple("OK");
+}, [
+  "AOF-FLUSH-SLEEP <microsec>",
+  "    Server will sleep before flushing the AOF, this is used for testing.",
+]);
 
 /** The persistence command specs. */
 export const commands: CommandSpec[] = [
