@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { busyScriptError } from "../src/scripting/busy.ts";
 import { RespClient, RespError, startRedeno, type TestServer, waitFor } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 
@@ -301,10 +302,9 @@ Deno.test("A busy script that wrote is UNKILLABLE, and its effects propagate tog
       "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1000000 then break end end; " +
       "redis.call('incr', 'a'); return redis.call('get', 'a')";
     await a.write(RespClient.encode(["EVAL", script, 0]));
-    await waitFor(async () => {
-      const r = await b.call("PING");
-      return r instanceof RespError && r.message.startsWith("BUSY ");
-    }, { what: "BUSY reply" });
+    await waitFor(() => busyScriptError(t.server) !== null, { what: "busy script" });
+    const busy = await b.call("PING") as RespError;
+    assert.match(busy.message, /^BUSY /);
     const r = await b.call("SCRIPT", "KILL") as RespError;
     assert.match(r.message, /^UNKILLABLE Sorry the script already executed write commands/);
     assert.equal(await a.read(), "2");

@@ -134,6 +134,7 @@ export function openRedisApi(L: LuaState): void {
   lua.lua_createtable(L, 0, 32);
   setFn(L, "call", (L) => redisCall(L, true));
   setFn(L, "pcall", (L) => redisCall(L, false));
+  setFn(L, "acl_check_cmd", aclCheckCmd);
   setFn(L, "error_reply", errorReply);
   setFn(L, "status_reply", statusReply);
   setFn(L, "sha1hex", (L) => {
@@ -218,6 +219,27 @@ function redisLog(L: LuaState): number {
   for (let i = 2; i <= argc; i++) parts.push(toStr(L, i));
   logServer?.log(LOG_LEVELS[level], parts.join(" "));
   return 0;
+}
+
+/** redis.acl_check_cmd(cmd, args...): whether the script's user may run it. */
+function aclCheckCmd(L: LuaState): number {
+  const ctx = current;
+  const argc = lua.lua_gettop(L);
+  const argv = callArgs(L, argc);
+  if (argv === null) {
+    return raiseError(L, "Lua redis lib command arguments must be strings or integers");
+  }
+  if (argv.length === 0) return raiseError(L, "ACL check requires at least one argument");
+  let spec: CommandSpec | undefined = COMMANDS.get(argv[0].toLowerCase());
+  if (spec?.subcommands !== undefined && argv.length > 1) {
+    spec = spec.subcommands.get(argv[1].toLowerCase());
+  }
+  if (spec === undefined || ctx === null) {
+    return raiseError(L, "Invalid command passed to redis.acl_check_cmd()");
+  }
+  const check = ctx.server.aclCheck;
+  lua.lua_pushboolean(L, check === null || check(ctx.fake, spec, argv) === null);
+  return 1;
 }
 
 function errorReply(L: LuaState): number {

@@ -89,8 +89,8 @@ local err_handler = function (err)
   end
   if type(err) ~= 'table' then
     -- Lua 5.1's wording, which Redis users and tests match on
-    local msg = string.gsub(tostring(err), "attempt to (%a+) a (%a+) value %((%a+) '(.-)'%)",
-      "attempt to %1 %3 '%4' (a %2 value)")
+    local msg = string.gsub(tostring(err),
+      "attempt to (%a+) a (%a+) value %(([fmlu]%a+) '(.-)'%)", "attempt to %1 %3 '%4' (a %2 value)")
     err = {err='ERR ' .. msg}
   end
   if i then
@@ -178,10 +178,21 @@ export class Vm {
     const code = `
       local G = ...
       local function readonly() error('Attempt to modify a readonly table', 2) end
+      local protected = setmetatable({}, {__mode = 'k'})
+      -- getmetatable() of a protected table gives a read-only view of its metatable
+      local function view(meta)
+        local v = {}
+        setmetatable(v, {__index = meta, __newindex = readonly, __metatable = false})
+        protected[v] = true
+        return v
+      end
       local function protect(t)
         local p = {}
-        setmetatable(p, {__index = t, __newindex = readonly, __metatable = false,
-          __pairs = function() return next, t, nil end, __len = function() return #t end})
+        local meta = {__index = t, __newindex = readonly,
+          __pairs = function() return next, t, nil end, __len = function() return #t end}
+        meta.__metatable = view(meta)
+        setmetatable(p, meta)
+        protected[p] = true
         return p
       end
       local libs = {...}
@@ -189,15 +200,27 @@ export class Vm {
         local name = libs[i]
         if type(G[name]) == 'table' then G[name] = protect(G[name]) end
       end
-      setmetatable(G, {__index = function(_, k)
+      local setmt, rawset_ = setmetatable, rawset
+      G.setmetatable = function(t, mt)
+        if protected[t] then error('Attempt to modify a readonly table', 2) end
+        return setmt(t, mt)
+      end
+      G.rawset = function(t, k, v)
+        if protected[t] then error('Attempt to modify a readonly table', 2) end
+        return rawset_(t, k, v)
+      end
+      setmt(G, {__index = function(_, k)
         if k == 'loadstring' then return nil end
         error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-      end})
+      end, __newindex = readonly, __metatable = false})
+      protected[G] = true
       local proxy = {}
-      local meta = {__index = G, __newindex = readonly, __metatable = false,
+      local meta = {__index = G, __newindex = readonly,
         __pairs = function() return next, G, nil end}
-      setmetatable(proxy, meta)
-      rawset(G, '_G', proxy)
+      meta.__metatable = view(meta)
+      setmt(proxy, meta)
+      protected[proxy] = true
+      rawset_(G, '_G', proxy)
       return proxy, meta
     `;
     if (lauxlib.luaL_loadbuffer(L, ls(code), null, ls("=protect")) !== lua.LUA_OK) {
@@ -244,7 +267,9 @@ export class Vm {
       pushStr(L, items[i]);
       lua.lua_rawseti(L, -2, i + 1);
     }
-    lua.lua_setfield(L, -2, ls(name));
+    pushStr(L, name);
+    lua.lua_insert(L, -2);
+    lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
   }
 
