@@ -6,6 +6,7 @@ import type { Client } from "./client.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import { type CommandSpec, FLAG_BITS, fullName } from "./commands/table.ts";
 import { ERR } from "./errors.ts";
+import { busyScriptError } from "./scripting/busy.ts";
 
 const OOM_IN_MULTI_OK = new Set(["exec", "discard", "quit", "reset"]);
 const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -225,6 +226,8 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
     if (denied !== null) return denied;
   }
   if (server.loading && (flags & B_LOADING) === 0) return ERR.loading;
+  const busy = busyScriptError(server);
+  if (busy !== null && (flags & B_ALLOW_BUSY) === 0) return busy;
   return null;
 }
 
