@@ -200,7 +200,37 @@ export class ReplyWriter {
 
 /** Encodes argv as a RESP array of bulk strings (the command / propagation form). */
 export function encodeCommand(argv: readonly string[]): Uint8Array {
-  const w = new ReplyWriter(64 + argv.reduce((n, a) => n + a.length + 16, 0));
-  w.bulkArray(argv);
-  return w.buf.slice(0, w.len);
+  // one exact-size allocation: this runs for every propagated command
+  let size = 3 + decimalLength(argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const n = argv[i].length;
+    size += 5 + decimalLength(n) + n;
+  }
+  const out = new Uint8Array(size);
+  let pos = writeHeader(out, 0, 42, argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    pos = writeHeader(out, pos, 36, a.length);
+    pos += writeBinary(out, pos, a);
+    out[pos++] = 13;
+    out[pos++] = 10;
+  }
+  return out;
+}
+
+function decimalLength(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length;
+}
+
+/** `<prefix><n>\r\n` at `pos`; returns the position after it. */
+function writeHeader(out: Uint8Array, pos: number, prefix: number, n: number): number {
+  out[pos++] = prefix;
+  if (n < 10) out[pos++] = 48 + n;
+  else {
+    const digits = String(n);
+    for (let i = 0; i < digits.length; i++) out[pos++] = digits.charCodeAt(i);
+  }
+  out[pos++] = 13;
+  out[pos++] = 10;
+  return pos;
 }
