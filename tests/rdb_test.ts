@@ -213,7 +213,7 @@ Deno.test("an RDB v6 file with second expiries, module aux (skipped) and a funct
   }
 });
 
-Deno.test("BGSAVE writes the dataset as it was when it began, while writes, FLUSHALL and SWAPDB continue", async () => {
+Deno.test("BGSAVE writes the dataset as it was when it began, while writes, FLUSHDB and SWAPDB continue", async () => {
   const ours = await startRedeno();
   const c = await RespClient.connect(ours.port);
   const dir = ours.server.config.get("dir");
@@ -230,7 +230,7 @@ Deno.test("BGSAVE writes the dataset as it was when it began, while writes, FLUS
     for (let i = 3; i < n; i += 11) writes.push(["DEL", `k:${i}`]);
     for (let i = 0; i < 1000; i++) writes.push(["SET", `new:${i}`, "x"]);
     writes.push(["LPUSH", "list", "front"], ["RPOP", "list"], ["EXPIRE", "k:1", 100]);
-    writes.push(["SWAPDB", 0, 1], ["FLUSHALL"], ["SET", "k:2", "after-flush"]);
+    writes.push(["SWAPDB", 0, 1], ["FLUSHDB"], ["SET", "k:2", "after-flush"]);
     const replies = await c.pipeline(writes);
     strictEqual(replies[0], "Background saving started");
     await waitFor(async () =>
@@ -257,6 +257,31 @@ Deno.test("BGSAVE writes the dataset as it was when it began, while writes, FLUS
       l.close();
       await loaded.stop();
     }
+  } finally {
+    c.close();
+    await ours.stop();
+  }
+});
+
+Deno.test("FLUSHALL aborts a running BGSAVE: no file, status unchanged, changes still counted", async () => {
+  const ours = await startRedeno();
+  const c = await RespClient.connect(ours.port);
+  const dir = ours.server.config.get("dir");
+  try {
+    const fill: Array<Array<string | number>> = [];
+    for (let i = 0; i < 2000; i++) fill.push(["SET", `k:${i}`, i]);
+    await c.pipeline(fill);
+    await c.call("CONFIG", "SET", "rdb-key-save-delay", 1000);
+    strictEqual(await c.call("BGSAVE"), "Background saving started");
+    strictEqual(await c.call("FLUSHALL"), "OK");
+    await waitFor(async () =>
+      parseInfo(String(await c.call("INFO", "persistence"))).get("rdb_bgsave_in_progress") === "0"
+    );
+    const info = parseInfo(String(await c.call("INFO", "persistence")));
+    strictEqual(info.get("rdb_last_bgsave_status"), "ok");
+    strictEqual(Number(info.get("rdb_changes_since_last_save")) > 1999, true);
+    strictEqual(await c.call("SET", "x", "xx"), "OK");
+    strictEqual([...Deno.readDirSync(dir)].some((f) => f.name.endsWith(".rdb")), false);
   } finally {
     c.close();
     await ours.stop();

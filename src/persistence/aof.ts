@@ -105,6 +105,9 @@ export class AofState implements PropagationSink {
     this.#push(command);
   }
 
+  /** DEBUG AOF-FLUSH-SLEEP <microseconds> */
+  flushSleepUs = 0;
+
   #push(b: Uint8Array): void {
     this.#chunks.push(b);
     this.#pendingBytes += b.length;
@@ -114,6 +117,10 @@ export class AofState implements PropagationSink {
   /** Writes buffered commands to the incr file (no fsync). */
   writePending(): void {
     if (this.#pendingBytes === 0 || this.#file === null) return;
+    if (this.flushSleepUs > 0) {
+      // DEBUG AOF-FLUSH-SLEEP: Redis's test aid, a blocking sleep before each flush
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.flushSleepUs / 1000);
+    }
     const data = this.#chunks.length === 1
       ? this.#chunks[0]
       : concatChunks(this.#chunks, this.#pendingBytes);
@@ -350,7 +357,7 @@ export class AofState implements PropagationSink {
     try {
       this.manifest = parseManifest(text);
     } catch (e) {
-      if (e instanceof ManifestError) throw new AofLoadError(`${e.message} in ${manifestPath}`);
+      if (e instanceof ManifestError) throw new AofLoadError(e.message);
       throw e;
     }
     await runAsync(this.#replayAll());
@@ -421,7 +428,13 @@ export class AofState implements PropagationSink {
           bytes = Deno.readFileSync(path);
         } catch (e) {
           throw new AofLoadError(
-            `Can't open the append-only file ${binaryToUtf8(f.name)}: ${(e as Error).message}`,
+            e instanceof Deno.errors.NotFound
+              ? `The append log file ${
+                binaryToUtf8(f.name)
+              } doesn't exist: No such file or directory`
+              : `Fatal error: can't open the append log file ${binaryToUtf8(f.name)} for reading: ${
+                (e as Error).message
+              }`,
           );
         }
         const r = yield* loadAofFile(server, bytes, {

@@ -31,43 +31,59 @@ export function emptyManifest(): AofManifest {
   return { base: null, incr: [], history: [], baseSeq: 0, incrSeq: 0 };
 }
 
-/** Parses manifest text. */
+/** Parses manifest text (Redis's aofLoadManifestFromFile, with its error texts). */
 export function parseManifest(text: string): AofManifest {
   const m = emptyManifest();
+  if (text === "") throw new ManifestError("Found an empty AOF manifest");
   const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === "" || line.startsWith("#")) continue;
+  // a final line without "\n" (fgets' view: the text after the last newline)
+  const complete = text.endsWith("\n") ? lines.length - 1 : lines.length;
+  for (let i = 0; i < complete; i++) {
+    const raw = lines[i];
+    if (raw.startsWith("#")) continue;
+    if (raw.length + 1 > MANIFEST_MAX_LINE || (i === lines.length - 1 && !text.endsWith("\n"))) {
+      throw new ManifestError("The AOF manifest file contains too long line");
+    }
+    const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    if (line === "") throw new ManifestError("Invalid AOF manifest file format");
     const words = splitArgs(line);
-    if (words === null || words.length % 2 !== 0) {
-      throw new ManifestError(`Invalid AOF manifest file format (line ${i + 1})`);
+    if (words === null || words.length < 6 || words.length % 2 !== 0) {
+      throw new ManifestError("Invalid AOF manifest file format");
     }
-    const fields = new Map<string, string>();
-    for (let w = 0; w < words.length; w += 2) fields.set(words[w], words[w + 1]);
-    const name = fields.get("file");
-    const seq = Number(fields.get("seq"));
-    const type = fields.get("type");
-    if (
-      name === undefined || name === "" || name.includes("/") || !Number.isInteger(seq) ||
-      (type !== "b" && type !== "h" && type !== "i")
-    ) {
-      throw new ManifestError(`Invalid AOF manifest file format (line ${i + 1})`);
+    let name: string | undefined;
+    let seq = 0;
+    let type = "";
+    for (let w = 0; w < words.length; w += 2) {
+      const k = words[w].toLowerCase();
+      if (k === "file") {
+        name = words[w + 1];
+        if (name.includes("/")) throw new ManifestError("File can't be a path, just a filename");
+      } else if (k === "seq") seq = Number.parseInt(words[w + 1], 10) || 0;
+      else if (k === "type") type = words[w + 1].charAt(0);
     }
-    const info: AofFileInfo = { name, seq, type };
+    if (name === undefined || seq === 0 || type === "") {
+      throw new ManifestError("Invalid AOF manifest file format");
+    }
+    const info: AofFileInfo = { name, seq, type: type as AofFileInfo["type"] };
     if (type === "b") {
       if (m.base !== null) throw new ManifestError("Found duplicate base file information");
       m.base = info;
       m.baseSeq = seq;
     } else if (type === "h") {
       m.history.push(info);
-    } else {
+    } else if (type === "i") {
       if (seq <= m.incrSeq) throw new ManifestError("Found a non-monotonic sequence number");
       m.incr.push(info);
       m.incrSeq = seq;
+    } else {
+      throw new ManifestError("Unknown AOF file type");
     }
   }
   return m;
 }
+
+/** Redis's MANIFEST_MAX_LINE */
+const MANIFEST_MAX_LINE = 1024;
 
 function quoteName(name: string): string {
   return /^[\x21-\x7e]+$/.test(name) && !/["'\\]/.test(name) ? name : JSON.stringify(name);

@@ -40,8 +40,14 @@ export function installPersistence(server: Server): void {
   rdbFunctions.load = loadFunctionLibrary;
   server.startHooks.push(async () => {
     // as Redis: with appendonly yes the AOF is the source of truth, the RDB is ignored
-    if (server.config.bool("appendonly")) await aof.loadAtStart();
-    else await rdb.loadAtStart();
+    try {
+      if (server.config.bool("appendonly")) await aof.loadAtStart();
+      else await rdb.loadAtStart();
+    } catch (e) {
+      // Redis logs the reason (the log, not stderr, is what operators and tests read)
+      server.log("warning", (e as Error).message);
+      throw e;
+    }
   });
   server.cronHooks.push(() => {
     rdb.cron();

@@ -92,6 +92,17 @@ export class RdbState {
     await running;
   }
 
+  /**
+   * Kills a running BGSAVE without waiting (Redis's killRDBChild on FLUSHALL): it ends
+   * soon, its temp file removed, and rdb_last_bgsave_status is left as it was.
+   */
+  abortBgsave(): void {
+    if (this.bgsave === null) return;
+    this.#killed = true;
+    this.#abortBgsave?.();
+  }
+  #killed = false;
+
   /** Starts a BGSAVE. Returns false when one is already running. */
   startBgsave(): boolean {
     if (this.bgsave !== null) return false;
@@ -114,14 +125,19 @@ export class RdbState {
           return true;
         },
         (e) => {
-          server.log("warning", `Background saving error: ${(e as Error).message}`);
-          this.lastBgsaveOk = false;
+          if (this.#killed) {
+            server.log("warning", "Background saving terminated by signal 10");
+          } else {
+            server.log("warning", `Background saving error: ${(e as Error).message}`);
+            this.lastBgsaveOk = false;
+          }
           return false;
         },
       ).finally(() => {
         this.lastBgsaveTimeSec = Math.round((Date.now() - this.bgsaveStart) / 1000);
         this.bgsave = null;
         this.#abortBgsave = null;
+        this.#killed = false;
         this.currentKeysTotal = 0;
         for (const fn of this.afterBgsave) fn();
       });
@@ -228,7 +244,7 @@ export class RdbState {
       "current_save_keys_processed:0",
       `current_save_keys_total:${this.currentKeysTotal}`,
       `rdb_changes_since_last_save:${this.server.dirty}`,
-      `rdb_bgsave_in_progress:${inProgress ? 1 : 0}`,
+      `rdb_bgsave_in_progress:${inProgress || this.server.replSnapshots > 0 ? 1 : 0}`,
       `rdb_last_save_time:${Math.floor(this.server.lastSave / 1000)}`,
       `rdb_last_bgsave_status:${this.lastBgsaveOk ? "ok" : "err"}`,
       `rdb_last_bgsave_time_sec:${this.lastBgsaveTimeSec}`,

@@ -656,6 +656,11 @@ export function* loadRdbSteps(
           }
           if (skipExpired && at !== 0 && at < now) {
             result.expiredSkipped++;
+            // a primary restarting with a backlog tells its replicas (Redis: RDBFLAGS_FEED_REPL)
+            if (server.sinks.length > 0) {
+              server.alsoPropagate(db.id, ["DEL", key]);
+              server.flushPropagation();
+            }
             idle = freq = -1;
             continue;
           }
@@ -687,8 +692,12 @@ export function* loadRdbSteps(
       crc.update(bytes.subarray(0, d.pos - 8));
       const got = crc.digestBytes();
       if (got.some((b, i) => b !== expected[i])) {
-        throw new RdbError(
+        server.log(
+          "warning",
           `Wrong RDB checksum expected: (${hex(got)}) got (${hex(expected)}). Aborting now.`,
+        );
+        throw new RdbError(
+          `Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error`,
         );
       }
     }
