@@ -448,6 +448,7 @@ function flushall(c: Client, argv: string[]): void {
   // like Redis, an instance with save points saves the empty dataset at once, so a
   // restart does not bring the flushed keys back
   const rdb = persistenceOf(c.server).rdb;
+  rdb.abortBgsave(); // Redis's killRDBChild: the snapshot would hold the flushed keys
   if (rdb.savePoints().length > 0) rdb.saveSync();
   forcePropagation(c, argv);
   c.reply.simple("OK");
