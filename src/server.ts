@@ -299,6 +299,8 @@ export class Server implements KeyspaceHost {
   readonly infoSections = new Map<string, () => string[]>();
   /** periodic work, run every cron tick (100 ms at hz 10) */
   readonly cronHooks: Array<() => void> = [];
+  /** DEBUG PAUSE-CRON: the periodic tasks (and cron hooks) do not run meanwhile */
+  cronPaused = false;
   /** called when a client disconnects */
   readonly closeHooks: Array<(c: Client) => void> = [];
   /** called on shutdown before exiting (persistence saves here); may refuse */
@@ -669,6 +671,7 @@ export class Server implements KeyspaceHost {
   }
 
   #cronTick(): void {
+    if (this.cronPaused) return;
     this.cachedNow = Date.now();
     // a sample is up to 1 ms off (Date.now() truncates, the two reads are not atomic):
     // keep the precise offset unless the system clock was stepped

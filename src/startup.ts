@@ -9,7 +9,7 @@ import {
 } from "./config.ts";
 import { Server } from "./server.ts";
 import { installModules } from "./modules.ts";
-import { crashReport } from "./commands/server.ts";
+import { crashReport, signalShutdown } from "./commands/server.ts";
 import { userDirective } from "./acl_state.ts";
 
 import { REDIS_VERSION as VERSION } from "./version.ts";
@@ -88,23 +88,7 @@ export async function startFromArgs(args: string[]): Promise<Server> {
   const server = createServer(config);
   server.onExit = (code) => Deno.exit(code);
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(sig, () => {
-      server.log("warning", `Received ${sig} scheduling shutdown...`);
-      // shutdown-on-sigterm / shutdown-on-sigint: "default" or SAVE|NOSAVE NOW FORCE
-      const how = server.config.get(
-        sig === "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint",
-      )
-        .split(" ");
-      server.shutdown({
-        save: how.includes("save"),
-        nosave: how.includes("nosave"),
-        now: how.includes("now"),
-        force: how.includes("force"),
-      }).then(
-        () => Deno.exit(0),
-        (e) => server.log("warning", `Shutdown refused: ${(e as Error).message}`),
-      );
-    });
+    Deno.addSignalListener(sig, () => signalShutdown(server, sig));
   }
   // a SIGABRT is a crash for Redis: bug report in the log, then the process ends
   Deno.addSignalListener("SIGABRT", () => crashReport(server, 6, 0));

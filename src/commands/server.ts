@@ -174,6 +174,53 @@ function time(c: Client): void {
   c.reply.bulk(String(us % 1e6));
 }
 
+/** A shutdown asked by SIGTERM/SIGINT, run by the next cron tick (Redis's shutdown_asap). */
+const pendingSignalShutdown = new WeakMap<Server, ShutdownOptions>();
+
+/**
+ * SIGTERM / SIGINT: schedules a shutdown with shutdown-on-sigterm / shutdown-on-sigint
+ * (SHUTDOWN ABORT cancels it until it starts); a second signal exits at once.
+ */
+export function signalShutdown(server: Server, sig: "SIGTERM" | "SIGINT"): void {
+  if (pendingSignalShutdown.has(server) || server.shuttingDown) {
+    server.log("warning", "You insist... exiting now.");
+    server.stop();
+    server.onExit(1);
+    return;
+  }
+  if (server.loading) {
+    // Redis's whileBlockedCron: a shutdown asked while loading ends without saving
+    server.log("warning", "Received shutdown signal during loading, scheduling shutdown.");
+    server.shutdown({ nosave: true }).then(() => server.onExit(0), () => server.onExit(1));
+    return;
+  }
+  server.log("warning", `Received ${sig} scheduling shutdown...`);
+  const how = server.config.get(sig === "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint")
+    .split(" ");
+  pendingSignalShutdown.set(server, {
+    save: how.includes("save"),
+    nosave: how.includes("nosave"),
+    now: how.includes("now"),
+    force: how.includes("force"),
+  });
+}
+
+/** Cron hook: runs a scheduled signal shutdown. */
+function runSignalShutdown(server: Server): void {
+  const opts = pendingSignalShutdown.get(server);
+  if (opts === undefined || server.shuttingDown) return;
+  server.shutdown(opts).then(
+    () => server.onExit(0),
+    () => {
+      pendingSignalShutdown.delete(server);
+      server.log(
+        "warning",
+        "SIGTERM received but errors trying to shut down the server, check the logs for more information",
+      );
+    },
+  );
+}
+
 function shutdown(c: Client, argv: string[]): void {
   const opts: ShutdownOptions = {};
   let abort = false;
@@ -187,7 +234,11 @@ function shutdown(c: Client, argv: string[]): void {
     else return c.error(ERR.syntax);
   }
   if ((opts.save && opts.nosave) || (abort && argv.length > 2)) return c.error(ERR.syntax);
-  if (abort) return c.error("ERR No shutdown in progress.");
+  if (abort) {
+    if (!pendingSignalShutdown.delete(c.server)) return c.error("ERR No shutdown in progress.");
+    c.server.log("notice", "Shutdown manually aborted.");
+    return c.reply.simple("OK");
+  }
   const server = c.server;
   server.log("warning", "User requested shutdown...");
   server.shutdown(opts).then(
@@ -313,6 +364,14 @@ registerDebugSubcommand("config-rewrite-force-all", (c) => {
   "    Like CONFIG REWRITE but writes all configuration options, including keywords not",
   "    listed in original configuration file or default values.",
 ]);
+
+registerDebugSubcommand("pause-cron", (c, argv) => {
+  if (argv.length !== 3) return c.error(ERR.syntax);
+  const v = parseInteger(argv[2]);
+  if (v === null) return c.error(ERR.notInteger);
+  c.server.cronPaused = v !== 0;
+  c.reply.simple("OK");
+}, ["PAUSE-CRON <0|1>", "    Stop periodic cron job processing."]);
 
 registerDebugSubcommand("segfault", (c) => {
   crashReport(c.server, 11, 2, c);
@@ -769,6 +828,7 @@ const MEMORY_HELP = [
  * command. Called from installModules().
  */
 export function installServerCore(server: Server): void {
+  server.cronHooks.push(() => runSignalShutdown(server));
   installOomScoreAdj(server);
   const slowlog = slowlogOf(server);
   const latency = latencyOf(server);
