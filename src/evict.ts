@@ -12,6 +12,7 @@
  * commands get -OOM when it stays above (noeviction, or nothing left to evict).
  */
 import type { Server } from "./server.ts";
+import type { Client } from "./client.ts";
 import type { Db, Entry } from "./store/db.ts";
 import { memoryUsageOfKey, memoryUsageOfStringKey } from "./memory.ts";
 
@@ -56,6 +57,22 @@ export function keyBytes(key: string, e: Entry): number {
 
 const INTEGER = /^-?\d+$/;
 
+/** Memory of a normal client: query buffer, pending replies, fixed overhead. */
+function clientBytes(c: Client): number {
+  return CLIENT_OVERHEAD + c.parser.buf.length + c.parser.partialArgBytes + c.pendingOutput;
+}
+
+/**
+ * Whether small integers are shared objects (OBJECT REFCOUNT): not under maxmemory with
+ * an LRU/LFU policy, where every key needs its own access time (Redis's
+ * tryObjectEncoding).
+ */
+export function sharedIntegers(server: Server): boolean {
+  const policy = server.config.get("maxmemory-policy");
+  return server.config.num("maxmemory") === 0 ||
+    !(policy.endsWith("-lru") || policy.endsWith("-lfu"));
+}
+
 /** The eviction state of one server. */
 export class Evictor {
   readonly #server: Server;
@@ -64,6 +81,7 @@ export class Evictor {
   #samples = 5;
   #tenacity = 10;
   #ignoreOnReplica = true;
+  #clientLimit = 0;
   /** accounting on: Db.memBytes are kept up to date */
   #accounting = false;
   #pool: Array<{ idle: number; key: string; db: Db }> = [];
@@ -79,6 +97,7 @@ export class Evictor {
     this.#samples = config.num("maxmemory-samples");
     this.#tenacity = config.num("maxmemory-eviction-tenacity");
     this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
+    this.#clientLimit = config.num("maxmemory-clients");
     this.#policy = config.get("maxmemory-policy") as Policy;
     this.#setLimit(config.num("maxmemory"));
     config.onChange((name) => {
@@ -92,6 +111,8 @@ export class Evictor {
       } else if (name === "maxmemory-samples") this.#samples = config.num("maxmemory-samples");
       else if (name === "maxmemory-eviction-tenacity") {
         this.#tenacity = config.num("maxmemory-eviction-tenacity");
+      } else if (name === "maxmemory-clients") {
+        this.#clientLimit = config.num("maxmemory-clients");
       } else if (name === "replica-ignore-maxmemory") {
         this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
       }
@@ -122,17 +143,54 @@ export class Evictor {
     server.maxmemoryExceeded = () => this.performEvictions();
   }
 
-  /** Sums client buffers (normal clients and replicas). */
+  /** Sums client buffers (normal clients and replicas), evicting clients first. */
   #scanClients(): void {
+    const server = this.#server;
+    if (this.#clientLimit > 0) this.#evictClients();
     let normal = 0;
     let slaves = 0;
-    for (const c of this.#server.clients.values()) {
+    for (const c of server.clients.values()) {
       if (c.isReplica && !c.isMonitor) slaves += c.pendingOutput;
-      else normal += CLIENT_OVERHEAD + c.parser.pending + c.pendingOutput;
+      else normal += clientBytes(c);
     }
     this.#clientsNormal = normal;
     this.#clientsSlaves = slaves;
     this.#clientsAt = performance.now();
+  }
+
+  /**
+   * Redis's evictClients: while normal clients use more than maxmemory-clients, the
+   * biggest one not marked CLIENT NO-EVICT is closed.
+   */
+  #evictClients(): void {
+    const server = this.#server;
+    const candidates: Array<{ c: Client; bytes: number }> = [];
+    let total = 0;
+    for (const c of server.clients.values()) {
+      if (c.isReplica || c.isMaster) continue;
+      const bytes = clientBytes(c);
+      total += bytes;
+      if (!c.noEvict && !c.closed) candidates.push({ c, bytes });
+    }
+    if (total <= this.#clientLimit) return;
+    candidates.sort((a, b) => b.bytes - a.bytes);
+    for (const { c, bytes } of candidates) {
+      if (total <= this.#clientLimit) break;
+      server.log("verbose", `Evicting client: id=${c.id} addr=${c.addr} tot-mem=${bytes}`);
+      c.close();
+      total -= bytes;
+      server.stats.evictedClients++;
+    }
+  }
+
+  /** A client went away: its buffers no longer count (measure again before evicting). */
+  clientClosed(): void {
+    this.#clientsAt = -Infinity;
+  }
+
+  /** Client eviction also runs from the cron (with or without maxmemory). */
+  cron(): void {
+    if (this.#clientLimit > 0) this.#evictClients();
   }
 
   /** Bytes of the replication backlog in use. */
@@ -335,4 +393,6 @@ export function installEviction(server: Server): void {
   const evictor = new Evictor(server);
   evictors.set(server, evictor);
   server.stopHooks.push(() => evictor.stop());
+  server.cronHooks.push(() => evictor.cron());
+  server.closeHooks.push(() => evictor.clientClosed());
 }

@@ -311,7 +311,7 @@ function statsSection(server: Server): string[] {
     "expired_time_cap_reached_count:0",
     "expire_cycle_cpu_milliseconds:0",
     `evicted_keys:${s.evictedKeys}`,
-    "evicted_clients:0",
+    `evicted_clients:${s.evictedClients}`,
     "total_eviction_exceeded_time:0",
     "current_eviction_exceeded_time:0",
     `keyspace_hits:${s.keyspaceHits}`,

@@ -1,4 +1,5 @@
 /** Generic keyspace commands (Redis: db.c and expire.c). */
+import { sharedIntegers } from "../evict.ts";
 import type { Client } from "../client.ts";
 import type { Server } from "../server.ts";
 import type { Db, Entry, TypedValue, Value } from "../store/db.ts";
@@ -593,7 +594,9 @@ function objectEncoding(c: Client, argv: string[]): void {
 function objectRefcount(c: Client, argv: string[]): void {
   const e = objectLookup(c, argv[2]);
   if (e === undefined) return;
-  c.reply.int(typeof e.value === "string" ? stringRefcount(e) : 1);
+  const refcount = typeof e.value === "string" ? stringRefcount(e) : 1;
+  // Redis stops sharing integers under an LRU/LFU maxmemory-policy (src/evict.ts)
+  c.reply.int(refcount > 1 && !sharedIntegers(c.server) ? 1 : refcount);
 }
 
 function objectIdletime(c: Client, argv: string[]): void {

@@ -51,6 +51,13 @@ export class RequestParser {
     return this.end - this.pos;
   }
 
+  /** Bytes of the arguments already parsed of a command still arriving (client memory). */
+  get partialArgBytes(): number {
+    let n = 0;
+    if (this.#argv !== null) for (const a of this.#argv) n += a.length;
+    return n;
+  }
+
   /** A region to read into; call commit(n) after reading n bytes into it. */
   writable(): Uint8Array {
     let room = this.buf.length - this.end;
