@@ -181,14 +181,15 @@ function zremrangeGeneric(c: Client, argv: string[], kind: "rank" | "score" | "l
 
 /**
  * Redis's genericZpopCommand: pops from the first non-empty key of `keys`.
- * `count` -1 is the plain single pop. Returns true if something was popped.
+ * `count` -1 is the plain single pop. Returns the key and how many members were popped,
+ * or null when nothing was.
  */
 function zpopGeneric(
   c: Client,
   keys: string[],
   max: boolean,
   opts: { emitKey: boolean; count: number; nested: boolean; nilWhenEmpty: boolean },
-): string | null {
+): { key: string; popped: number } | null {
   let z: ZSetValue | undefined;
   let key = "";
   for (const k of keys) {
@@ -231,7 +232,7 @@ function zpopGeneric(
   c.modified(key, "z", max ? "zpopmax" : "zpopmin");
   c.server.dirty += n - 1;
   deleteIfEmpty(c, key, z);
-  return key;
+  return { key, popped: n };
 }
 
 function zpopMinMax(c: Client, argv: string[], max: boolean): void {
@@ -268,9 +269,15 @@ function blockingZpop(
     const z = writeZset(c, key);
     if (z === null) return;
     if (z === undefined || z.size === 0) continue;
-    zpopGeneric(c, [key], max, { emitKey: true, count, nested, nilWhenEmpty: nested });
+    const done = zpopGeneric(c, [key], max, {
+      emitKey: true,
+      count,
+      nested,
+      nilWhenEmpty: nested,
+    });
+    // propagated as ZPOPMIN/ZPOPMAX of the number actually popped, as Redis does
     const name = max ? "ZPOPMAX" : "ZPOPMIN";
-    c.rewrite(count === -1 ? [name, key] : [name, key, String(count > 0 ? count : 1)]);
+    c.rewrite(count === -1 || done === null ? [name, key] : [name, key, String(done.popped)]);
     return;
   }
   c.server.blocking.block(c, { keys, timeoutMs: timeout });
@@ -326,13 +333,15 @@ function parseMpop(
 function zmpop(c: Client, argv: string[]): void {
   const p = parseMpop(c, argv, 1);
   if (p === null) return;
-  const key = zpopGeneric(c, p.keys, p.max, {
+  const done = zpopGeneric(c, p.keys, p.max, {
     emitKey: true,
     count: p.count,
     nested: true,
     nilWhenEmpty: true,
   });
-  if (key !== null) c.rewrite([p.max ? "ZPOPMAX" : "ZPOPMIN", key, String(p.count)]);
+  if (done !== null) {
+    c.rewrite([p.max ? "ZPOPMAX" : "ZPOPMIN", done.key, String(done.popped)]);
+  }
 }
 
 function bzmpop(c: Client, argv: string[]): void {
