@@ -493,9 +493,21 @@ export class AofState implements PropagationSink {
     this.rewrite();
   }
 
+  #killRewrite: (() => void) | null = null;
+  #rewriteKilled = false;
+
+  /** Kills a running rewrite (its temp file removed), as Redis's killAppendOnlyChild. */
+  killRewrite(): void {
+    if (!this.rewriting || this.#killRewrite === null) return;
+    this.server.log("notice", "Killing running AOF rewrite child");
+    this.#rewriteKilled = true;
+    this.#killRewrite();
+  }
+
   /** CONFIG SET appendonly no: flushes and stops logging. */
   stop(): void {
     if (!this.on) return;
+    this.killRewrite();
     this.flushSync();
     this.on = false;
     const i = this.server.sinks.indexOf(this);
@@ -528,7 +540,9 @@ export class AofState implements PropagationSink {
       const oldIncr = this.manifest.incr.slice();
       if (this.on) this.#openNewIncr();
       // same instant as the incr switch: the base holds exactly what precedes it
-      const snapshot = rdbSnapshot(server, { aofBase: true });
+      const abort = new AbortController();
+      this.#killRewrite = () => abort.abort(new Error("killed"));
+      const snapshot = rdbSnapshot(server, { aofBase: true, signal: abort.signal });
       const seq = this.manifest.baseSeq + 1;
       const name = baseFileName(server.config.get("appendfilename"), seq);
       const tmp = this.#path(`temp-rewriteaof-bg-${Deno.pid}.aof`);
@@ -545,11 +559,15 @@ export class AofState implements PropagationSink {
           let off = 0;
           while (off < chunk.length) off += await f.write(chunk.subarray(off));
           size += chunk.length;
+          abort.signal.throwIfAborted();
         }
         await f.sync();
-      } finally {
+      } catch (e) {
         f.close();
+        await Deno.remove(tmp).catch(() => {});
+        throw e;
       }
+      f.close();
       await Deno.rename(tmp, this.#path(name));
       const history = [
         ...this.manifest.history,
@@ -580,6 +598,10 @@ export class AofState implements PropagationSink {
       server.log("notice", "Background AOF rewrite finished successfully");
       return true;
     } catch (e) {
+      if (this.#rewriteKilled) {
+        this.#rewriteKilled = false;
+        return false;
+      }
       server.log("warning", `Background AOF rewrite failed: ${(e as Error).message}`);
       this.lastRewriteOk = false;
       this.rewriteFailures++;
@@ -587,6 +609,7 @@ export class AofState implements PropagationSink {
     } finally {
       this.lastRewriteTimeSec = Math.round((Date.now() - this.rewriteStart) / 1000);
       this.rewriting = false;
+      this.#killRewrite = null;
     }
   }
 

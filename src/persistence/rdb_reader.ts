@@ -149,6 +149,30 @@ export class RdbDecoder {
 
   /** A string as a binary string. */
   string(): string {
+    // fast path: a plain string with a 6- or 14-bit length (keys and most values),
+    // read without the length record
+    const buf = this.buf;
+    let p = this.pos;
+    if (p < buf.length) {
+      const b = buf[p];
+      const t = b >> 6;
+      let n = -1;
+      if (t === 0) {
+        n = b & 0x3f;
+        p += 1;
+      } else if (t === 1 && p + 1 < buf.length) {
+        n = ((b & 0x3f) << 8) | buf[p + 1];
+        p += 2;
+      }
+      if (n >= 0 && p + n <= buf.length) {
+        this.pos = p + n;
+        return bytesToBinary(buf, p, p + n);
+      }
+    }
+    return this.#stringSlow();
+  }
+
+  #stringSlow(): string {
     const save = this.pos;
     const r = this.#lenOrEnc();
     if (r.encoded && r.len <= 2) return this.#encodedInt(r.len);
@@ -575,6 +599,7 @@ export function* loadRdbSteps(
   const now = Date.now();
   const skipExpired = !opts.replica && !opts.aofPreamble;
   let db = server.dbs[0];
+  const emptyAtStart = server.dbs.map((x) => x.size === 0);
   let expireAt = 0;
   let idle = -1;
   let freq = -1;
@@ -664,8 +689,15 @@ export function* loadRdbSteps(
             idle = freq = -1;
             continue;
           }
-          const existing = db.dict.get(key);
-          const e = existing !== undefined ? db.set(key, value) : db.add(key, value);
+          // a database empty when the load began cannot hold the key yet (an RDB has no
+          // duplicates): one hash lookup less per key
+          const before = db.dict.size;
+          const e = emptyAtStart[db.id] === true || db.dict.get(key) === undefined
+            ? db.add(key, value)
+            : db.set(key, value);
+          if (db.dict.size === before && emptyAtStart[db.id] === true) {
+            throw new RdbError(`RDB has duplicated key '${key}' in DB ${db.id}`);
+          }
           if (at !== 0) db.setExpire(key, e, at);
           if (idle >= 0) e.lru = Math.floor(now / 1000) - idle;
           if (freq >= 0) e.freq = freq;

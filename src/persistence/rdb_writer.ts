@@ -457,14 +457,19 @@ function startSnapshot(
  * state). The iterable must be consumed to the end (or left early with `break` /
  * `return()`) so that copy-on-write stops.
  */
-export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSnapshot {
+export function rdbSnapshot(
+  server: Server,
+  opts: SnapshotOptions & { signal?: AbortSignal } = {},
+): RdbSnapshot {
   const { steps, cancel, takeDelay } = startSnapshot(server, opts);
+  const signal = opts.signal;
   async function* generate(): AsyncGenerator<Uint8Array> {
     try {
       for (const step of steps) {
         if (step === null) {
           const ms = takeDelay();
-          await (ms >= 1 ? new Promise((r) => setTimeout(r, ms)) : yieldToEventLoop());
+          await (ms >= 1 ? sleepUnlessAborted(ms, signal) : yieldToEventLoop());
+          signal?.throwIfAborted();
         } else yield step;
       }
     } finally {
@@ -473,6 +478,20 @@ export function rdbSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSnap
     }
   }
   return { [Symbol.asyncIterator]: generate, cancel };
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (a killed save stops at once). */
+function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
 }
 
 /** A running snapshot: iterate it for the bytes, or cancel() it if it will not be read. */
