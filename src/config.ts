@@ -28,8 +28,10 @@ export interface ParamDef {
   multiArg?: boolean;
   /** custom parse for "special": returns the canonical stored form or throws */
   parse?: (value: string) => string;
-  /** hidden from CONFIG GET globs */
+  /** hidden from CONFIG GET globs, and from CONFIG SET (config-file-only, deprecated) */
   hidden?: boolean;
+  /** Redis's HIDDEN_CONFIG: settable and readable by name, but left out of globs */
+  globHidden?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -51,11 +53,40 @@ function mem(name: string, def: number, extra: Partial<ParamDef> = {}): ParamDef
 function bool(name: string, def: boolean, extra: Partial<ParamDef> = {}): ParamDef {
   return { name, kind: "bool", default: def ? "yes" : "no", ...extra };
 }
+/** maxmemory-clients: a memory value or a percentage (of maxmemory) up to 100%. */
+function parseMemoryOrPercent(value: string): string {
+  if (value.endsWith("%")) {
+    const body = value.slice(0, -1);
+    if (!/^\d+$/.test(body)) {
+      throw new ConfigError("argument must be a memory or percent value");
+    }
+    if (Number(body) > 100) {
+      throw new ConfigError("percentage argument must be less or equal to 100");
+    }
+    return `${Number(body)}%`;
+  }
+  const n = parseMemory(value);
+  if (n === null || n < 0) throw new ConfigError("argument must be a memory or percent value");
+  return String(n);
+}
+
+/** maxmemory-clients in bytes (a percentage is of maxmemory); 0 means no limit. */
+export function maxmemoryClientsLimit(config: Config): number {
+  const v = config.get("maxmemory-clients");
+  if (!v.endsWith("%")) return Number(v);
+  return Math.floor(config.num("maxmemory") * Number(v.slice(0, -1)) / 100);
+}
+
 const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
 
 /** shutdown-on-sigterm / shutdown-on-sigint: "default" or SAVE|NOSAVE, NOW, FORCE. */
 function parseShutdownFlags(value: string): string {
   const words = value.toLowerCase().split(" ").filter((w) => w !== "");
+  if (words.length === 0) {
+    throw new ConfigError(
+      "argument(s) must be one of the following: default, save, nosave, now, force",
+    );
+  }
   for (const w of words) {
     if (w !== "default" && !SHUTDOWN_FLAGS.includes(w)) {
       throw new ConfigError(
@@ -219,7 +250,8 @@ export const PARAMS: ParamDef[] = [
   ]),
   int("maxmemory-samples", 5, 1, 64),
   int("maxmemory-eviction-tenacity", 10, 0, 100),
-  mem("maxmemory-clients", 0),
+  // bytes, or a percentage of maxmemory ("10%"): read it with maxmemoryClientsLimit()
+  mem("maxmemory-clients", 0, { kind: "special", parse: parseMemoryOrPercent }),
   int("lfu-log-factor", 10, 0, 2147483647),
   int("lfu-decay-time", 1, 0, 2147483647),
   int("active-expire-effort", 1, 1, 10),
@@ -301,10 +333,10 @@ export const PARAMS: ParamDef[] = [
     parse: parseShutdownFlags,
   }),
   // debugging aids of Redis's test suite: per-key delays of snapshots and loading (µs)
-  int("rdb-key-save-delay", 0, -2147483648, 2147483647),
-  int("key-load-delay", 0, -2147483648, 2147483647),
-  int("loading-process-events-interval-bytes", 2 * MB, 1024, 2147483647),
-  int("watchdog-period", 0, 0, 2147483647),
+  int("rdb-key-save-delay", 0, -2147483648, 2147483647, { globHidden: true }),
+  int("key-load-delay", 0, -2147483648, 2147483647, { globHidden: true }),
+  int("loading-process-events-interval-bytes", 2 * MB, 1024, 2147483647, { globHidden: true }),
+  int("watchdog-period", 0, 0, 2147483647, { globHidden: true }),
   // slow log, latency
   int("slowlog-log-slower-than", 10000, -1, LLMAX),
   int("slowlog-max-len", 128, 0, 2147483647),
@@ -612,7 +644,9 @@ export function applyDirectives(
     try {
       if (p === undefined) throw new ConfigError("Bad directive or wrong number of arguments");
       let args = d.args;
-      if (args.length === 0 && p.kind !== "string" && p.name !== "save") {
+      // a single-value parameter takes exactly one argument (multi-argument ones check
+      // their own values)
+      if (!p.multiArg && (args.length > 1 || (args.length === 0 && p.kind !== "string"))) {
         throw new ConfigError("wrong number of arguments");
       }
       if (p.multiArg && args.length === 1) args = args[0].split(" ").filter((w) => w !== "");

@@ -15,6 +15,7 @@ import type { Server } from "./server.ts";
 import type { Client } from "./client.ts";
 import type { Db, Entry } from "./store/db.ts";
 import { memoryUsageOfKey, memoryUsageOfStringKey } from "./memory.ts";
+import { maxmemoryClientsLimit } from "./config.ts";
 
 /** What the process holds before any key or client (Redis 7.0 starts near 870 KB). */
 export const STARTUP_MEMORY = 870 * 1024;
@@ -97,12 +98,13 @@ export class Evictor {
     this.#samples = config.num("maxmemory-samples");
     this.#tenacity = config.num("maxmemory-eviction-tenacity");
     this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
-    this.#clientLimit = config.num("maxmemory-clients");
+    this.#clientLimit = maxmemoryClientsLimit(config);
     this.#policy = config.get("maxmemory-policy") as Policy;
     this.#setLimit(config.num("maxmemory"));
     config.onChange((name) => {
       if (name === "maxmemory") {
         this.#setLimit(config.num("maxmemory"));
+        this.#clientLimit = maxmemoryClientsLimit(config); // may be a percentage of it
         // Redis's updateMaxmemory: evict at once down to the new limit
         if (this.#limit > 0) this.performEvictions();
       } else if (name === "maxmemory-policy") {
@@ -112,7 +114,7 @@ export class Evictor {
       else if (name === "maxmemory-eviction-tenacity") {
         this.#tenacity = config.num("maxmemory-eviction-tenacity");
       } else if (name === "maxmemory-clients") {
-        this.#clientLimit = config.num("maxmemory-clients");
+        this.#clientLimit = maxmemoryClientsLimit(config);
       } else if (name === "replica-ignore-maxmemory") {
         this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
       }

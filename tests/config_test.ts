@@ -267,7 +267,8 @@ Deno.test("argv follows redis-server: multi-word values as one or several argume
 });
 
 Deno.test({
-  name: "shutdown-on-sigterm/sigint flags and latency percentiles answer as redis-server 7.0",
+  name:
+    "shutdown-on-sigterm/sigint, maxmemory-clients and hidden configs answer as redis-server 7.0",
   ignore: !HAVE_REDIS,
   async fn() {
     const { withPair } = await import("./side_by_side.ts");
@@ -278,8 +279,18 @@ Deno.test({
       }
       await p.same("CONFIG", "SET", "shutdown-on-sigint", "force save");
       await p.same("CONFIG", "GET", "shutdown-on-sigint");
-      await p.same("CONFIG", "GET", "oom-score-adj*");
+      await p.same("CONFIG", "GET", "oom-score-adj");
+      await p.same("CONFIG", "GET", "oom-score-adj-values");
       await p.same("CONFIG", "GET", "crash-memcheck-enabled");
+      for (const v of ["10%", "101%", "-1%", "1mb", "0"]) {
+        await p.same("CONFIG", "SET", "maxmemory-clients", v);
+        await p.same("CONFIG", "GET", "maxmemory-clients");
+      }
+      // Redis's hidden configs: out of globs, readable by name
+      const [ours, real] = await p.both("CONFIG", "GET", "*");
+      assert.ok(!(ours as string[]).includes("key-load-delay"));
+      assert.ok(!(real as string[]).includes("key-load-delay"));
+      await p.same("CONFIG", "GET", "key-load-delay");
     });
   },
 });

@@ -55,7 +55,7 @@ function configGet(c: Client, argv: string[]): void {
       continue;
     }
     for (const p of PARAMS) {
-      if (p.hidden) continue;
+      if (p.hidden || p.globHidden) continue;
       for (const name of [p.name, ...(p.aliases ?? [])]) {
         if (globMatch(pattern, name, { nocase: true })) add(name, p);
       }
