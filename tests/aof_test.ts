@@ -399,3 +399,38 @@ Deno.test("aof-timestamp-enabled writes #TS annotations that replay skips", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("aof-use-rdb-preamble no: the rewritten base holds commands (with #TS) and restores every type", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-aof-cmd-" });
+  const args = ["--dir", dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+  try {
+    const first = await startRedeno(args);
+    let expected: unknown;
+    try {
+      await loadDataset(first.port);
+      const c = await RespClient.connect(first.port);
+      await c.call("CONFIG", "SET", "aof-timestamp-enabled", "yes");
+      await c.call("ZADD", "scores", "0.1", "a", "-inf", "b", "1e300", "c");
+      strictEqual(await c.call("BGREWRITEAOF"), "Background append only file rewriting started");
+      await rewriteDone(c);
+      c.close();
+      expected = await fingerprint(first.port);
+      const base = manifestOf(dir).split("\n").find((l) => l.endsWith("type b"))!.split(" ")[1];
+      ok(base.endsWith(".base.aof"), base);
+      const text = new TextDecoder("latin1").decode(Deno.readFileSync(`${dir}/${AOF_DIR}/${base}`));
+      ok(text.startsWith("#TS:"), text.slice(0, 20));
+      ok(text.includes("\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
+      ok(text.includes("$19\r\n0.10000000000000001\r\n$1\r\na\r\n"));
+    } finally {
+      await first.stop();
+    }
+    const second = await startRedeno(args);
+    try {
+      deepStrictEqual(await fingerprint(second.port), expected);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,9 +11,10 @@
  */
 import type { PropagationSink, Server } from "../server.ts";
 import { encodeCommand } from "../resp/writer.ts";
+import { rdbToAofCommands } from "./aof_rewrite.ts";
 import { binaryToUtf8 } from "../resp/bytes.ts";
 import type { RdbState } from "./rdb.ts";
-import { rdbBytesSync, rdbSnapshot } from "./rdb_writer.ts";
+import { concat, rdbBytesSync, rdbSnapshot } from "./rdb_writer.ts";
 import {
   type AofManifest,
   baseFileName,
@@ -467,8 +468,12 @@ export class AofState implements PropagationSink {
 
   #writeBaseSync(): void {
     const seq = this.manifest.baseSeq + 1;
-    const name = baseFileName(this.#cfg.get("appendfilename"), seq);
-    const data = rdbBytesSync(this.server, { aofBase: true });
+    const rdbBase = this.#cfg.bool("aof-use-rdb-preamble");
+    const name = baseFileName(this.#cfg.get("appendfilename"), seq, rdbBase);
+    const image = rdbBytesSync(this.server, { aofBase: true });
+    const data = rdbBase ? image : concat(
+      rdbToAofCommands(this.server, image, this.#cfg.bool("aof-timestamp-enabled")),
+    );
     this.#writeFileSync(name, data);
     if (this.manifest.base !== null) {
       this.manifest.history.push({ ...this.manifest.base, type: "h" });
@@ -544,7 +549,9 @@ export class AofState implements PropagationSink {
       this.#killRewrite = () => abort.abort(new Error("killed"));
       const snapshot = rdbSnapshot(server, { aofBase: true, signal: abort.signal });
       const seq = this.manifest.baseSeq + 1;
-      const name = baseFileName(server.config.get("appendfilename"), seq);
+      // aof-use-rdb-preamble no: the base holds commands (Redis's rewriteAppendOnlyFileRio)
+      const rdbBase = server.config.bool("aof-use-rdb-preamble");
+      const name = baseFileName(server.config.get("appendfilename"), seq, rdbBase);
       const tmp = this.#path(`temp-rewriteaof-bg-${Deno.pid}.aof`);
       let f: Deno.FsFile;
       try {
@@ -555,11 +562,25 @@ export class AofState implements PropagationSink {
       }
       let size = 0;
       try {
+        const image: Uint8Array[] = [];
         for await (const chunk of snapshot) {
+          abort.signal.throwIfAborted();
+          if (!rdbBase) {
+            image.push(chunk);
+            continue;
+          }
           let off = 0;
           while (off < chunk.length) off += await f.write(chunk.subarray(off));
           size += chunk.length;
-          abort.signal.throwIfAborted();
+        }
+        abort.signal.throwIfAborted();
+        if (!rdbBase) {
+          const timestamps = server.config.bool("aof-timestamp-enabled");
+          for (const cmd of rdbToAofCommands(server, concat(image), timestamps)) {
+            let off = 0;
+            while (off < cmd.length) off += await f.write(cmd.subarray(off));
+            size += cmd.length;
+          }
         }
         await f.sync();
       } catch (e) {
