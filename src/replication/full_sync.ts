@@ -162,10 +162,8 @@ export class FullSyncs {
   async #runDiskless(job: SyncJob, iterable: AsyncIterable<Uint8Array>): Promise<void> {
     const mark = randomHex(40);
     const targets = [...job.replicas];
-    for (const c of targets) {
-      this.#host.infoOf(c).state = "send_bulk";
-      c.reply.rawString(`$EOF:${mark}\r\n`);
-    }
+    // the replicas stay in wait_bgsave_end during a diskless transfer, as in Redis
+    for (const c of targets) c.reply.rawString(`$EOF:${mark}\r\n`);
     let live = targets;
     for await (const chunk of iterable) {
       live = live.filter((c) => !c.closed);
@@ -177,7 +175,13 @@ export class FullSyncs {
         break;
       }
       for (const c of live) c.reply.raw(chunk);
-      await Promise.all(live.map((c) => c.flush()));
+      // a replica that does not take its part in repl-timeout is dropped by the cron
+      // (Redis: repl_last_partial_write), so one stalled replica cannot hold the others
+      await Promise.all(live.map((c) => {
+        const info = this.#host.infoOf(c);
+        info.partialSince = Date.now();
+        return c.flush().finally(() => info.partialSince = 0);
+      }));
       await letIoRun();
       const now = Date.now();
       for (const c of live) this.#host.infoOf(c).ackTime = now;

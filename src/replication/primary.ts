@@ -36,6 +36,8 @@ export interface ReplicaInfo {
    * mark is the last thing it reads (Redis: repl_start_cmd_stream_on_ack)
    */
   waitAck: boolean;
+  /** when a diskless transfer write to this replica started and is still pending (0: none) */
+  partialSince: number;
 }
 
 /** Produces an RDB snapshot of the dataset as it is when called. */
@@ -123,6 +125,7 @@ export class Primary implements PropagationSink {
         prePsync: false,
         softLimitSince: 0,
         waitAck: false,
+        partialSince: 0,
       };
       this.#info.set(c, info);
     }
@@ -498,7 +501,11 @@ export class Primary implements PropagationSink {
     const now = Date.now();
     for (const c of [...this.replicas]) {
       const info = this.#info.get(c)!;
-      if (info.state === "send_bulk" && now - info.ackTime > timeoutMs) {
+      const stalled = info.state === "send_bulk"
+        ? now - info.ackTime > timeoutMs
+        : info.state === "wait_bgsave_end" && info.partialSince !== 0 &&
+          now - info.partialSince > timeoutMs;
+      if (stalled) {
         server.log("warning", `Disconnecting timedout replica (full sync): ${this.replicaName(c)}`);
         c.close();
         continue;
