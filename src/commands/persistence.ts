@@ -175,8 +175,10 @@ registerDebugSubcommand("reload", (c, argv) => {
 registerDebugSubcommand("loadaof", (c) => {
   const { aof } = persistenceOf(c.server);
   c.preventPropagation = true;
-  if (!aof.on) return c.reply.simple("OK");
   try {
+    // as Redis: the files on disk are loaded even when appendonly is off, and the
+    // dataset is emptied first, functions included (emptyData)
+    flushFunctionLibraries(c.server);
     aof.reload();
   } catch (e) {
     c.server.log("warning", (e as Error).message);

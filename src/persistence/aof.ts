@@ -383,7 +383,20 @@ export class AofState implements PropagationSink {
   /** DEBUG LOADAOF: flushes the AOF, empties the dataset and replays the files. */
   reload(): void {
     this.flushSync();
-    this.manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
+    const manifest = parseManifest(Deno.readTextFileSync(this.#path(this.#manifestName)));
+    if (this.on) this.manifest = manifest;
+    else {
+      // AOF off (Redis still loads the files): replay them without adopting them
+      const own = this.manifest;
+      this.manifest = manifest;
+      try {
+        for (const db of this.server.dbs) db.clear();
+        runSync(this.#replayAll());
+      } finally {
+        this.manifest = own;
+      }
+      return;
+    }
     for (const db of this.server.dbs) db.clear();
     runSync(this.#replayAll());
   }
