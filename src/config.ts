@@ -616,9 +616,9 @@ export function argvToConfigText(args: string[]): { file: string | null; text: s
         }
       }
     } else {
-      if (current === null) {
-        throw new ConfigError(`Invalid argument '${a}': options must start with '--'`);
-      }
+      // like redis-server, words before the first --option start a line of their own
+      // ("loglevel verbose" reads as the directive)
+      if (current === null) current = [];
       current.push(quote(a));
       hasValue = true;
     }

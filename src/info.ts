@@ -165,6 +165,10 @@ function serverSection(server: Server): string[] {
     `executable:${Deno.execPath()}`,
     `config_file:${server.config.file ?? ""}`,
     "io_threads_active:0",
+    // while a shutdown waits for lagging replicas
+    ...(server.shutdownMstime !== 0
+      ? [`shutdown_in_milliseconds:${Math.max(0, server.shutdownMstime - Date.now())}`]
+      : []),
     `deno_version:${Deno.version.deno}`,
   ];
 }

@@ -299,6 +299,8 @@ export class Server implements KeyspaceHost {
   readonly infoSections = new Map<string, () => string[]>();
   /** periodic work, run every cron tick (100 ms at hz 10) */
   readonly cronHooks: Array<() => void> = [];
+  /** unix ms by which a shutdown waiting for replicas gives up; 0 when none is */
+  shutdownMstime = 0;
   /** DEBUG PAUSE-CRON: the periodic tasks (and cron hooks) do not run meanwhile */
   cronPaused = false;
   /** called when a client disconnects */
@@ -734,7 +736,15 @@ export class Server implements KeyspaceHost {
    */
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
     if (this.#shuttingDown) return;
-    for (const hook of this.shutdownHooks) await hook(opts);
+    // with replicas to wait for, the time left is shown (INFO shutdown_in_milliseconds)
+    const timeout = this.config.num("shutdown-timeout");
+    const replicas = [...this.clients.values()].some((c) => c.isReplica);
+    this.shutdownMstime = !opts.now && timeout > 0 && replicas ? Date.now() + timeout * 1000 : 0;
+    try {
+      for (const hook of this.shutdownHooks) await hook(opts);
+    } finally {
+      this.shutdownMstime = 0;
+    }
     this.#shuttingDown = true;
     this.log("warning", "Redis is now ready to exit, bye bye...");
     this.stop();
