@@ -357,6 +357,19 @@ export class AofState implements PropagationSink {
     }
     try {
       this.manifest = parseManifest(text);
+      // an upgrade interrupted before the rename: the manifest names the old file,
+      // still in the server dir (Redis's third upgrade case)
+      const base = this.manifest.base;
+      const name = this.#cfg.get("appendfilename");
+      if (base !== null && base.name === name && this.manifest.incr.length === 0) {
+        let inAofDir = true;
+        try {
+          Deno.statSync(this.#path(name));
+        } catch {
+          inAofDir = false;
+        }
+        if (!inAofDir && this.#upgradeSingleFile()) text = formatManifest(this.manifest);
+      }
     } catch (e) {
       if (e instanceof ManifestError) throw new AofLoadError(e.message);
       throw e;
