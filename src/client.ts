@@ -9,6 +9,7 @@ import type { Db } from "./store/db.ts";
 import type { CommandSpec } from "./commands/table.ts";
 import type { Server } from "./server.ts";
 import { processCommand } from "./dispatch.ts";
+import type { ClientTracking } from "./tracking.ts";
 
 /** One class of client-output-buffer-limit: bytes, bytes, seconds (0 = no limit). */
 export interface OutputLimit {
@@ -112,6 +113,8 @@ export class Client {
   commandFailed = false;
   /** replication offset of this client's last write (WAIT) */
   woff = 0;
+  /** CLIENT TRACKING state (tracking.ts); null when tracking is off */
+  tracking: ClientTracking | null = null;
   /** arbitrary per-module state (replication link, ACL selectors, tracking...) */
   ext: Record<string, unknown> = {};
 

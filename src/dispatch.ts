@@ -117,6 +117,7 @@ const B_ALLOW_BUSY = FLAG_BITS.allow_busy;
 const B_SKIP_MONITOR = FLAG_BITS.skip_monitor;
 const B_ADMIN = FLAG_BITS.admin;
 const B_FAST = FLAG_BITS.fast;
+const B_READONLY = FLAG_BITS.readonly;
 /**
  * Not a Redis flag: commands timed like fast ones inside a pipeline (see call()). SET
  * and its variants are O(1) here (Redis leaves them without "fast" only because freeing
@@ -171,8 +172,11 @@ function dispatchCommand(c: Client, argv: string[]): void {
     return;
   }
   const replOffset = server.replOffset;
+  const tracking = server.tracking;
+  if (tracking !== null) tracking.current = c;
   call(c, spec, argv);
   server.afterCommand();
+  if (tracking !== null) tracking.afterCommand(c, spec);
   // WAIT waits for the offset right after this client's last propagated write
   if (server.replOffset !== replOffset) c.woff = server.replOffset;
 }
@@ -282,5 +286,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   }
   if (server.dirty !== dirtyBefore && !c.preventPropagation) {
     server.alsoPropagate(c.db.id, c.propagateArgv ?? argv);
+  }
+  // client-side caching: remember the keys a read-only command fetched
+  if ((spec.bits & B_READONLY) !== 0 && server.tracking !== null) {
+    server.tracking.afterRead(c, spec, argv);
   }
 }

@@ -9,6 +9,7 @@ import { installAcl } from "./acl_state.ts";
 import { installPersistence } from "./persistence/mod.ts";
 import { installReplication } from "./replication/mod.ts";
 import { installEviction } from "./evict.ts";
+import { installTracking } from "./tracking.ts";
 
 /** Installs every feature module on a new server. */
 export function installModules(server: Server): void {
@@ -18,4 +19,5 @@ export function installModules(server: Server): void {
   installReplication(server);
   installPubSub(server);
   installEviction(server);
+  installTracking(server);
 }

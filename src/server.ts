@@ -7,6 +7,7 @@ import { Client, type OutputLimit } from "./client.ts";
 import { Config } from "./config.ts";
 import { Db, type KeyspaceHost } from "./store/db.ts";
 import { Blocking } from "./blocking.ts";
+import type { Tracking } from "./tracking.ts";
 import { encodeCommand } from "./resp/writer.ts";
 import type { CommandSpec } from "./commands/table.ts";
 import { fullName } from "./commands/table.ts";
@@ -289,6 +290,8 @@ export class Server implements KeyspaceHost {
   maxmemoryExceeded: (() => boolean) | null = null;
   /** maxmemory accounting: sizes a key for Db.memBytes (null: not accounted) */
   keySizer: KeyspaceHost["keySizer"] = null;
+  /** client-side caching tables (tracking.ts), created when a client first tracks */
+  tracking: Tracking | null = null;
   /** slow log */
   slowlogHook: ((c: Client, argv: string[], usec: number) => void) | null = null;
   /** Latency monitor sample (event, ms), e.g. "expire-cycle"; set by the server core. */
@@ -338,6 +341,7 @@ export class Server implements KeyspaceHost {
 
   keyModified(db: Db, key: string): void {
     if (this.keySizer !== null) this.#resize(db, key);
+    if (this.tracking !== null) this.tracking.invalidateKey(key);
     if (db.watched.size === 0) return;
     const watchers = db.watched.get(key);
     if (watchers) { for (const w of watchers) w.dirtyCas = true; }

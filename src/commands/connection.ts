@@ -8,6 +8,13 @@ import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { REDIS_VERSION } from "../version.ts";
+import {
+  clientCaching,
+  clientGetredir,
+  clientTracking,
+  clientTrackingInfo,
+  trackingFlags,
+} from "../tracking.ts";
 
 function ping(c: Client, argv: string[]): void {
   if (argv.length > 2) return c.error(ERR.wrongArgs("ping"));
@@ -171,6 +178,7 @@ function clientFlags(c: Client): string {
   if (c.channels.size + c.patterns.size + c.shardChannels.size > 0) f += "P";
   if (c.multi !== null) f += "x";
   if (c.blocked !== null) f += "b";
+  if (c.tracking !== null) f += trackingFlags(c);
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
   if (c.noEvict) f += "e";
@@ -205,7 +213,7 @@ export function clientInfoString(c: Client, executing = false): string {
     c.multi === null ? -1 : c.multi.length
   } qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=0 omem=${omem} tot-mem=${totMem} events=${events} cmd=${
     c.spec === null ? "NULL" : fullName(c.spec)
-  } user=${c.user} redir=-1 resp=${c.reply.resp}`;
+  } user=${c.user} redir=${c.tracking === null ? -1 : c.tracking.redirect} resp=${c.reply.resp}`;
 }
 
 function clientId(c: Client): void {
@@ -381,31 +389,6 @@ function clientUnblock(c: Client, argv: string[]): void {
   c.reply.int(1);
 }
 
-function clientTracking(c: Client, argv: string[]): void {
-  const v = argv[2].toLowerCase();
-  if (v === "off") return c.reply.simple("OK");
-  if (v !== "on") return c.error(ERR.syntax);
-  c.error("ERR client-side caching (CLIENT TRACKING) is not supported by this server");
-}
-
-function clientTrackingInfo(c: Client): void {
-  const r = c.reply;
-  r.map(3);
-  r.bulk("flags");
-  r.set(1);
-  r.bulk("off");
-  r.bulk("redirect");
-  r.int(-1);
-  r.bulk("prefixes");
-  r.array(0);
-}
-
-function clientCaching(c: Client): void {
-  c.error(
-    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
-  );
-}
-
 const CLIENT_HELP = [
   "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CACHING (YES|NO)",
@@ -573,7 +556,7 @@ export const commands: CommandSpec[] = [
       summary:
         "Return information about server assisted client side caching for the current connection",
     }),
-    cmd("connection", "getredir", 2, CLIENT_FLAGS, (c) => c.reply.int(-1), {
+    cmd("connection", "getredir", 2, CLIENT_FLAGS, clientGetredir, {
       ...CONN,
       summary: "Get tracking notifications redirection client ID if any",
     }),

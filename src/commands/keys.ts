@@ -406,6 +406,7 @@ function flushArgs(c: Client, argv: string[]): { lazy: boolean } | null {
 /** Empties one database, invalidating WATCH on its existing keys. */
 export function flushDb(server: Server, db: Db): number {
   touchAllWatchedKeys(db);
+  server.tracking?.flush();
   signalBlockedKeys(server, db);
   return db.clear();
 }
