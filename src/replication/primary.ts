@@ -555,18 +555,29 @@ export class Primary implements PropagationSink {
       while (!this.#caughtUp(target) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      for (const c of this.replicas) {
-        const info = this.#info.get(c)!;
-        if (info.ackOff >= target) continue;
-        server.log(
-          "warning",
-          `Lagging replica ${
-            this.replicaName(c)
-          } reported offset ${info.ackOff} behind master, lag=${
-            Math.floor((Date.now() - info.ackTime) / 1000)
-          }, state=${info.state}.`,
-        );
+    }
+    // Redis's finishShutdown: lagging replicas are named, then how many are in sync
+    let inSync = 0;
+    for (const c of this.replicas) {
+      const info = this.#info.get(c)!;
+      if (info.ackOff >= target) {
+        inSync++;
+        continue;
       }
+      server.log(
+        "warning",
+        `Lagging replica ${this.replicaName(c)} reported offset ${
+          target - info.ackOff
+        } behind master, lag=${
+          Math.floor((Date.now() - info.ackTime) / 1000)
+        }, state=${info.state}.`,
+      );
+    }
+    if (this.replicas.size > 0) {
+      server.log(
+        "notice",
+        `${inSync} of ${this.replicas.size} replicas are in sync when shutting down.`,
+      );
     }
     // best effort: the replicas get what is still buffered for them
     const flushes = [...this.replicas].map((c) => c.flush().catch(() => {}));

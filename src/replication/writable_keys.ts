@@ -28,7 +28,13 @@ export class WritableReplicaKeys {
     this.#original = original;
     server.keyModified = (db, key) => {
       original.call(server, db, key);
-      if (!server.masterExecuting && server.executing > 0) this.#remember(db, key);
+      if (!server.masterExecuting && server.executing > 0) {
+        // only a key the command left volatile counts (Redis: rememberSlaveKeyWithExpire
+        // in setExpire); the TTL is set after the change, so look once the command ran
+        queueMicrotask(() => {
+          if (db.dict.get(key)?.expireAt) this.#remember(db, key);
+        });
+      }
     };
   }
 
