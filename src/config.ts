@@ -77,6 +77,25 @@ export function maxmemoryClientsLimit(config: Config): number {
   return Math.floor(config.num("maxmemory") * Number(v.slice(0, -1)) / 100);
 }
 
+const PROC_TITLE_VARS = [
+  "title",
+  "listen-addr",
+  "server-mode",
+  "port",
+  "tls-port",
+  "unixsocket",
+  "config-file",
+];
+
+/** proc-title-template: only Redis's {variables}, balanced, not empty once expanded. */
+function parseProcTitleTemplate(value: string): string {
+  const rest = value.replace(/\{([a-z-]+)\}/g, (m, v) => PROC_TITLE_VARS.includes(v) ? "x" : m);
+  if (/[{}]/.test(rest) || rest.trim() === "") {
+    throw new ConfigError("template format is invalid or contains unknown variables");
+  }
+  return value;
+}
+
 const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
 
 /** shutdown-on-sigterm / shutdown-on-sigint: "default" or SAVE|NOSAVE, NOW, FORCE. */
@@ -353,6 +372,11 @@ export const PARAMS: ParamDef[] = [
   enm("supervised", "no", ["upstart", "systemd", "auto", "no"], { immutable: true }),
   bool("always-show-logo", false, { immutable: true }),
   bool("set-proc-title", true, { immutable: true }),
+  // accepted and validated; Deno cannot change the process title
+  str("proc-title-template", "{title} {listen-addr} {server-mode}", {
+    kind: "special",
+    parse: parseProcTitleTemplate,
+  }),
   bool("crash-log-enabled", true),
   bool("crash-memcheck-enabled", true),
   enm("oom-score-adj", "no", ["no", "yes", "relative", "absolute"]),
