@@ -10,26 +10,11 @@ import type { Server } from "../server.ts";
 import { encodeCommand } from "../resp/writer.ts";
 import { bytesToBinary, utf8ToBinary } from "../resp/bytes.ts";
 import { materialize, RdbDecoder, readValue } from "./rdb_reader.ts";
-import { OP, RdbError, T } from "./rdb_format.ts";
+import { formatG17, OP, RdbError, T } from "./rdb_format.ts";
 import { dumpPayload } from "./rdb_writer.ts";
 
 /** Redis's AOF_REWRITE_ITEMS_PER_CMD */
 const ITEMS_PER_CMD = 64;
-
-/** `%.17g`, as Redis's rioWriteBulkDouble formats a score. */
-export function formatG17(d: number): string {
-  if (Number.isNaN(d)) return "nan";
-  if (!Number.isFinite(d)) return d > 0 ? "inf" : "-inf";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  const exp = Number(d.toExponential(16).split("e")[1]);
-  const strip = (s: string) => s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
-  if (exp < -4 || exp >= 17) {
-    const [m, e] = d.toExponential(16).split("e");
-    const n = Math.abs(Number(e));
-    return `${strip(m)}e${Number(e) < 0 ? "-" : "+"}${n < 10 ? "0" : ""}${n}`;
-  }
-  return strip(d.toFixed(16 - exp));
-}
 
 /** The commands rebuilding the dataset of an RDB image, as AOF bytes. */
 export function rdbToAofCommands(

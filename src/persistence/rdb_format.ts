@@ -66,6 +66,21 @@ export const rdbFunctions = {
   load: (_server: Server, _code: string): string | null => "functions are not supported",
 };
 
+/** `%.17g`, as Redis's rioWriteBulkDouble formats a score. */
+export function formatG17(d: number): string {
+  if (Number.isNaN(d)) return "nan";
+  if (!Number.isFinite(d)) return d > 0 ? "inf" : "-inf";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  const exp = Number(d.toExponential(16).split("e")[1]);
+  const strip = (s: string) => s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+  if (exp < -4 || exp >= 17) {
+    const [m, e] = d.toExponential(16).split("e");
+    const n = Math.abs(Number(e));
+    return `${strip(m)}e${Number(e) < 0 ? "-" : "+"}${n < 10 ? "0" : ""}${n}`;
+  }
+  return strip(d.toFixed(16 - exp));
+}
+
 /** A malformed or truncated RDB payload. */
 export class RdbError extends Error {}
 

@@ -13,6 +13,7 @@ import type { StreamId, StreamModel, StreamValue } from "../store/stream.ts";
 import { Crc64 } from "./crc64.ts";
 import { ListpackBuilder } from "./listpack.ts";
 import {
+  formatG17,
   OP,
   QUICKLIST_NODE_PACKED,
   RDB_VERSION,
@@ -35,12 +36,13 @@ export function rdbTypeOf(value: Value): number {
   switch (value.type) {
     case "list":
       return T.LIST_QUICKLIST_2;
+    // small values in Redis's compact encodings, so DUMP bytes match Redis's
     case "set":
-      return T.SET;
+      return value.encoding() === "intset" ? T.SET_INTSET : T.SET;
     case "zset":
-      return T.ZSET_2;
+      return value.encoding() === "listpack" ? T.ZSET_LISTPACK : T.ZSET_2;
     case "hash":
-      return T.HASH;
+      return value.encoding() === "listpack" ? T.HASH_LISTPACK : T.HASH;
     case "stream":
       return T.STREAM_LISTPACKS_2;
   }
@@ -64,11 +66,41 @@ export function writeValue(enc: RdbEncoder, value: Value): void {
 }
 
 function writeSet(enc: RdbEncoder, set: SetValue): void {
+  if (set.encoding() === "intset") return enc.stringBytes(encodeIntset(set.members()));
   enc.len(set.size);
   for (const m of set.members()) enc.string(m);
 }
 
+/** Redis's intset: encoding width, length, then the sorted integers, little-endian. */
+function encodeIntset(members: Iterable<string>): Uint8Array {
+  const ints = [...members].map((m) => BigInt(m)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let width = 2;
+  for (const v of ints) {
+    if (v < -2147483648n || v > 2147483647n) width = 8;
+    else if ((v < -32768n || v > 32767n) && width < 4) width = 4;
+  }
+  const out = new Uint8Array(8 + ints.length * width);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, width, true);
+  view.setUint32(4, ints.length, true);
+  ints.forEach((v, i) => {
+    const at = 8 + i * width;
+    if (width === 2) view.setInt16(at, Number(v), true);
+    else if (width === 4) view.setInt32(at, Number(v), true);
+    else view.setBigInt64(at, v, true);
+  });
+  return out;
+}
+
 function writeZset(enc: RdbEncoder, zset: ZSetValue): void {
+  if (zset.encoding() === "listpack") {
+    const b = new ListpackBuilder();
+    for (const [m, score] of zset.entries()) {
+      b.append(m);
+      b.append(formatG17(score)); // Redis's d2string (%.17g)
+    }
+    return enc.stringBytes(b.finish());
+  }
   enc.len(zset.size);
   for (const [m, score] of zset.entries()) {
     enc.string(m);
@@ -98,6 +130,14 @@ function writeList(enc: RdbEncoder, list: ListValue): void {
 }
 
 function writeHash(enc: RdbEncoder, hash: HashValue): void {
+  if (hash.encoding() === "listpack") {
+    const b = new ListpackBuilder();
+    for (const [f, v] of hash.entries()) {
+      b.append(f);
+      b.append(v);
+    }
+    return enc.stringBytes(b.finish());
+  }
   enc.len(hash.size);
   for (const [f, v] of hash.entries()) {
     enc.string(f);
