@@ -51,6 +51,9 @@ for (
     [["--dir", "/no/such/dir/here"], "No such file or directory"],
     [["--replicaof", "localhost"], "wrong number of arguments"],
     [["/no/such/redis.conf"], "can't open config file '/no/such/redis.conf'"],
+    [["--port", "6379", "6380"], '\'port "6379" "6380"\'\nwrong number of arguments'],
+    [["--shutdown-on-sigint"], "argument(s) must be one of the following"],
+    [["--proc-title-template", "{nosuchvar}"], "template format is invalid"],
   ] as const
 ) {
   Deno.test(`startup with ${args.join(" ")} prints the reason and exits non-zero`, async () => {
@@ -119,6 +122,44 @@ Deno.test("defaults are Redis's: bind * -::*, protected mode, 16 databases, no D
       assert.match(text, /^-DENIED Redis is running in protected mode/);
     }
     assert.equal(await c.call("PING"), "PONG");
+  } finally {
+    await s.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM schedules a shutdown that SHUTDOWN ABORT cancels; words before --options are a directive", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "redeno-start-" });
+  const port = freePort();
+  await Deno.writeTextFile(`${dir}/redis.conf`, "databases 4\n");
+  const s = await startMain([
+    `${dir}/redis.conf`,
+    "loglevel",
+    "verbose",
+    "--port",
+    String(port),
+    "--save",
+    "",
+    "--dir",
+    dir,
+    "--enable-debug-command",
+    "yes",
+    "--logfile",
+    `${dir}/log`,
+  ], port);
+  try {
+    const c = s.client;
+    assert.deepEqual(await c.call("CONFIG", "GET", "loglevel"), ["loglevel", "verbose"]);
+    assert.deepEqual(await c.call("CONFIG", "GET", "databases"), ["databases", "4"]);
+    assert.equal(String(await c.call("SHUTDOWN", "ABORT")), "ERR No shutdown in progress.");
+    assert.equal(await c.call("DEBUG", "PAUSE-CRON", "1"), "OK");
+    const pid = Number((await c.call("INFO", "server") as string).match(/process_id:(\d+)/)![1]);
+    Deno.kill(pid, "SIGTERM");
+    await waitFor(async () => /scheduling shutdown/.test(await Deno.readTextFile(`${dir}/log`)));
+    assert.equal(await c.call("SHUTDOWN", "ABORT"), "OK");
+    assert.equal(await c.call("DEBUG", "PAUSE-CRON", "0"), "OK");
+    assert.equal(await c.call("PING"), "PONG");
+    assert.match(await Deno.readTextFile(`${dir}/log`), /Shutdown manually aborted\./);
   } finally {
     await s.stop();
     await Deno.remove(dir, { recursive: true });
