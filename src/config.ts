@@ -237,6 +237,8 @@ export const PARAMS: ParamDef[] = [
   bool("dynamic-hz", true),
   // general
   bool("daemonize", false, { immutable: true }),
+  // Redis's test aid (exit instead of abort on a panic): accepted, Redeno does not panic
+  bool("use-exit-on-panic", false, { immutable: true, hidden: true }),
   str("pidfile", "", { immutable: true }),
   enm("loglevel", "notice", ["debug", "verbose", "notice", "warning"]),
   str("logfile", "", { immutable: true }),
