@@ -474,6 +474,8 @@ export class Config {
   #listeners: ConfigListener[] = [];
   /** the config file this server was started with, for CONFIG REWRITE */
   file: string | null = null;
+  /** rename-command directives [old, new] ("" disables), applied by the process at start */
+  renameCommands: Array<[string, string]> = [];
 
   constructor() {
     for (const p of PARAMS) this.#values.set(p.name, p.name === "dir" ? Deno.cwd() : p.default);

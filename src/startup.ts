@@ -11,6 +11,7 @@ import { Server } from "./server.ts";
 import { installModules } from "./modules.ts";
 import { crashReport, signalShutdown } from "./commands/server.ts";
 import { userDirective } from "./acl_state.ts";
+import { COMMANDS } from "./commands/mod.ts";
 
 import { REDIS_VERSION as VERSION } from "./version.ts";
 
@@ -39,8 +40,40 @@ export function configFromArgs(args: string[]): Config {
     config.file = file === "-" ? null : Deno.realPathSync(file);
   }
   directives.push(...parseConfigText(text));
-  applyDirectives(config, directives, (d) => userDirective(config, d));
+  applyDirectives(
+    config,
+    directives,
+    (d) => userDirective(config, d) || renameDirective(config, d),
+  );
   return config;
+}
+
+/** rename-command <name> <new-name>: recorded; startFromArgs applies it to the table. */
+function renameDirective(config: Config, d: Directive): boolean {
+  if (d.name !== "rename-command") return false;
+  const fail = (msg: string): never => {
+    throw new ConfigError(
+      `Reading the configuration file, at line ${d.line}\n>>> '${d.text}'\n${msg}`,
+    );
+  };
+  if (d.args.length !== 2) fail("wrong number of arguments");
+  if (!COMMANDS.has(d.args[0].toLowerCase())) fail("No such command in rename-command");
+  config.renameCommands.push([d.args[0].toLowerCase(), d.args[1].toLowerCase()]);
+  return true;
+}
+
+/** Applies rename-command (process-wide, like Redis: the command table is global). */
+function applyRenames(config: Config): void {
+  for (const [from, to] of config.renameCommands) {
+    const spec = COMMANDS.get(from);
+    if (spec === undefined) continue;
+    COMMANDS.delete(from);
+    if (to === "") continue;
+    if (COMMANDS.has(to)) {
+      throw new ConfigError("Target command name already exists");
+    }
+    COMMANDS.set(to, spec);
+  }
 }
 
 function readConfigFile(path: string, depth: number): Directive[] {
@@ -83,6 +116,12 @@ export async function startFromArgs(args: string[]): Promise<Server> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     console.error(`\n*** FATAL CONFIG FILE ERROR (Redeno ${VERSION}) ***\n${e.message}`);
+    Deno.exit(1);
+  }
+  try {
+    applyRenames(config);
+  } catch (e) {
+    console.error(`\n*** FATAL CONFIG FILE ERROR (Redeno ${VERSION}) ***\n${(e as Error).message}`);
     Deno.exit(1);
   }
   const server = createServer(config);

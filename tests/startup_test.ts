@@ -54,6 +54,7 @@ for (
     [["--port", "6379", "6380"], '\'port "6379" "6380"\'\nwrong number of arguments'],
     [["--shutdown-on-sigint"], "argument(s) must be one of the following"],
     [["--proc-title-template", "{nosuchvar}"], "template format is invalid"],
+    [["--rename-command", "nosuch", "x"], "No such command in rename-command"],
   ] as const
 ) {
   Deno.test(`startup with ${args.join(" ")} prints the reason and exits non-zero`, async () => {
@@ -131,7 +132,7 @@ Deno.test("defaults are Redis's: bind * -::*, protected mode, 16 databases, no D
 Deno.test("SIGTERM schedules a shutdown that SHUTDOWN ABORT cancels; words before --options are a directive", async () => {
   const dir = await Deno.makeTempDir({ prefix: "redeno-start-" });
   const port = freePort();
-  await Deno.writeTextFile(`${dir}/redis.conf`, "databases 4\n");
+  await Deno.writeTextFile(`${dir}/redis.conf`, "databases 4\nrename-command flushdb badger\n");
   const s = await startMain([
     `${dir}/redis.conf`,
     "loglevel",
@@ -151,6 +152,8 @@ Deno.test("SIGTERM schedules a shutdown that SHUTDOWN ABORT cancels; words befor
     const c = s.client;
     assert.deepEqual(await c.call("CONFIG", "GET", "loglevel"), ["loglevel", "verbose"]);
     assert.deepEqual(await c.call("CONFIG", "GET", "databases"), ["databases", "4"]);
+    assert.match(String(await c.call("FLUSHDB")), /^ERR unknown command 'FLUSHDB'/);
+    assert.equal(await c.call("BADGER"), "OK");
     assert.equal(String(await c.call("SHUTDOWN", "ABORT")), "ERR No shutdown in progress.");
     assert.equal(await c.call("DEBUG", "PAUSE-CRON", "1"), "OK");
     const pid = Number((await c.call("INFO", "server") as string).match(/process_id:(\d+)/)![1]);

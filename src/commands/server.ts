@@ -70,6 +70,9 @@ function configGet(c: Client, argv: string[]): void {
 
 /** Parameters CONFIG SET refuses although the config file may set them. */
 const SET_IMMUTABLE = new Set(["replicaof"]);
+/** Parameters CONFIG SET refuses while loading (Redis's DENY_LOADING_CONFIG). */
+const DENY_LOADING = new Set(["appendonly", "repl-diskless-load", "dir"]);
+
 /** Protected parameters (enable-protected-configs). */
 const PROTECTED = new Set(["dir", "dbfilename"]);
 
@@ -93,6 +96,8 @@ function configSet(c: Client, argv: string[]): void {
     if (p.immutable || SET_IMMUTABLE.has(p.name)) {
       return fail(argv[i], "can't set immutable config");
     }
+    // Redis's DENY_LOADING_CONFIG parameters cannot change while a dataset loads
+    if (server.loading && DENY_LOADING.has(p.name)) return c.error(ERR.loading);
     if (PROTECTED.has(p.name)) {
       const mode = server.config.get("enable-protected-configs");
       if (mode === "no" || (mode === "local" && !isLocal(c))) {
