@@ -117,6 +117,7 @@ export interface RunContext {
   sliceStart: number;
   /** SCRIPT KILL / FUNCTION KILL asked it to stop */
   killed: boolean;
+  killLogged?: boolean;
   /** activeExpireEnabled before the script became busy */
   activeExpire: boolean;
 }
@@ -418,6 +419,7 @@ export function runScript(
     return 2;
   });
   ctx.vm = vm;
+  vm.killed = () => current !== null && current.killed;
   ctx.thread = run.thread;
   ctx.threadRef = run.threadRef;
   ctx.canYield = c.conn !== null && !c.isMaster && !ctx.server.inExec;
@@ -437,7 +439,12 @@ function countHook(L: LuaState): void {
   const ctx = current;
   if (ctx === null) return;
   if (ctx.killed) {
-    ctx.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
+    if (!ctx.killLogged) {
+      ctx.killLogged = true;
+      ctx.server.log("warning", "Lua script killed by user with SCRIPT KILL.");
+    }
+    // raise on every line from now on, so that a pcall in the script cannot swallow it
+    lua.lua_sethook(L, countHook, lua.LUA_MASKLINE, 0);
     raiseError(L, KILLED);
     return;
   }

@@ -153,12 +153,17 @@ export class Vm {
     setup(L);
     lua.lua_pop(L, 1);
     this.errHandler = this.#ref(PRELUDE);
-    this.#runner = this.#ref("return function(h, f, ...) return xpcall(f, h, ...) end");
+    this.#runner = this.#ref(
+      "local xp = xpcall; return function(h, f, ...) return xp(f, h, ...) end",
+    );
     this.globals = this.#protectGlobals();
     this.proxyMeta = this.#lastProxyMeta;
   }
 
   #lastProxyMeta = 0;
+
+  /** Whether the script running in this VM was killed (set by the engine). */
+  killed: () => boolean = () => false;
 
   #ref(code: string): number {
     const L = this.L;
@@ -176,7 +181,7 @@ export class Vm {
   #protectGlobals(): number {
     const L = this.L;
     const code = `
-      local G = ...
+      local G, killed = ...
       local function readonly() error('Attempt to modify a readonly table', 2) end
       local protected = setmetatable({}, {__mode = 'k'})
       -- getmetatable() of a protected table gives a read-only view of its metatable
@@ -196,10 +201,19 @@ export class Vm {
         return p
       end
       local libs = {...}
-      for i = 2, #libs do
+      for i = 3, #libs do
         local name = libs[i]
         if type(G[name]) == 'table' then G[name] = protect(G[name]) end
       end
+      -- a killed script's error must not be swallowed by the script's own pcall (the
+      -- hook cannot raise it again: fengari leaves hooks off after a hook error)
+      local rawpcall, rawxpcall, pack, unpack = pcall, xpcall, table.pack, table.unpack
+      local function rethrow(r)
+        if not r[1] and killed() then error(r[2], 0) end
+        return unpack(r, 1, r.n)
+      end
+      G.pcall = function(...) return rethrow(pack(rawpcall(...))) end
+      G.xpcall = function(...) return rethrow(pack(rawxpcall(...))) end
       local setmt, rawset_ = setmetatable, rawset
       G.setmetatable = function(t, mt)
         if protected[t] then error('Attempt to modify a readonly table', 2) end
@@ -227,8 +241,12 @@ export class Vm {
       throw new Error(toStr(L, -1));
     }
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    lua.lua_pushcfunction(L, (L: LuaState) => {
+      lua.lua_pushboolean(L, this.killed());
+      return 1;
+    });
     for (const name of PROTECTED_LIBS) pushStr(L, name);
-    lua.lua_call(L, 1 + PROTECTED_LIBS.length, 2);
+    lua.lua_call(L, 2 + PROTECTED_LIBS.length, 2);
     this.#lastProxyMeta = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     // the proxy becomes the globals table of every chunk loaded from now on
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
