@@ -310,6 +310,10 @@ export class Primary implements PropagationSink {
     if (isPsync) {
       const n = Number(argv[2]);
       if (!/^-?\d+$/.test(argv[2]) || !Number.isSafeInteger(n)) {
+        this.server.log(
+          "notice",
+          `Replica ${this.replicaName(c)} asks for synchronization but with a wrong offset`,
+        );
         return c.error("ERR value is not an integer or out of range");
       }
       offset = n;
