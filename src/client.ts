@@ -323,7 +323,8 @@ export class Client {
           if (!isConnectionError(e)) throw e;
           return;
         }
-        this.server.stats.netOutputBytes += data.length;
+        if (this.isReplica) this.server.stats.netReplOutputBytes += data.length;
+        else this.server.stats.netOutputBytes += data.length;
         this.server.stats.totalWrites++;
         this.#inFlight = 0;
         this.reply.release(data);

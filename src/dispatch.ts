@@ -113,6 +113,7 @@ const B_NO_MULTI = FLAG_BITS.no_multi;
 const B_NO_AUTH = FLAG_BITS.no_auth;
 const B_STALE = FLAG_BITS.stale;
 const B_LOADING = FLAG_BITS.loading;
+const B_NO_ASYNC_LOADING = FLAG_BITS.no_async_loading;
 const B_ALLOW_BUSY = FLAG_BITS.allow_busy;
 const B_SKIP_MONITOR = FLAG_BITS.skip_monitor;
 const B_ADMIN = FLAG_BITS.admin;
@@ -230,6 +231,7 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
     if (denied !== null) return denied;
   }
   if (server.loading && (flags & B_LOADING) === 0) return ERR.loading;
+  if (server.asyncLoading && (flags & B_NO_ASYNC_LOADING) !== 0) return ERR.loading;
   const busy = busyScriptError(server);
   if (busy !== null && (flags & B_ALLOW_BUSY) === 0) return busy;
   return null;

@@ -264,7 +264,7 @@ function memorySection(server: Server): string[] {
 function persistenceSection(server: Server): string[] {
   return [
     `loading:${server.loading ? 1 : 0}`,
-    "async_loading:0",
+    `async_loading:${server.asyncLoading ? 1 : 0}`,
     `rdb_changes_since_last_save:${server.dirty}`,
     "rdb_bgsave_in_progress:0",
     `rdb_last_save_time:${Math.floor(server.lastSave / 1000)}`,
@@ -300,8 +300,8 @@ function statsSection(server: Server): string[] {
     `instantaneous_ops_per_sec:${inst.ops}`,
     `total_net_input_bytes:${s.netInputBytes}`,
     `total_net_output_bytes:${s.netOutputBytes}`,
-    "total_net_repl_input_bytes:0",
-    "total_net_repl_output_bytes:0",
+    `total_net_repl_input_bytes:${s.netReplInputBytes}`,
+    `total_net_repl_output_bytes:${s.netReplOutputBytes}`,
     `instantaneous_input_kbps:${inst.inKbps.toFixed(2)}`,
     `instantaneous_output_kbps:${inst.outKbps.toFixed(2)}`,
     "instantaneous_input_repl_kbps:0.00",

@@ -118,6 +118,11 @@ export class Entry {
 export interface KeyspaceHost {
   /** true on a replica: keys are never expired locally, only hidden */
   readonly isReplica: boolean;
+  /**
+   * true while a command from our primary runs on a replica: logically expired keys
+   * are not hidden from it (Redis: expireIfNeeded exempts the master client)
+   */
+  readonly masterExecuting?: boolean;
   /** current unix time in ms (cached per command like Redis's mstime cache) */
   now(): number;
   /**
@@ -194,7 +199,7 @@ export class Db {
       this.host.keyMiss?.(this, key);
       return undefined;
     }
-    if (e.expireAt !== 0 && e.expireAt <= this.host.now()) {
+    if (e.expireAt !== 0 && e.expireAt <= this.host.now() && !this.host.masterExecuting) {
       if (stats) stats.keyspaceMisses++;
       if (!this.host.isReplica) this.#expire(key);
       this.host.keyMiss?.(this, key);
@@ -227,7 +232,9 @@ export class Db {
   lookupWrite(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e !== undefined && e.expireAt !== 0 && e.expireAt <= this.host.now()) {
-      if (!this.host.isReplica) {
+      // a replica keeps the key for its primary's commands, but a write by one of its
+      // own clients (writable replica) expires it (Redis: EXPIRE_FORCE_DELETE_EXPIRED)
+      if (!this.host.masterExecuting) {
         this.#expire(key);
         if (this.host.cowActive) this.host.beforeKeyChange?.(this, key, undefined);
         return undefined;
