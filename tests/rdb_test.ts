@@ -522,3 +522,34 @@ Deno.test("clients connected while the RDB loads at start get LOADING, then the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("RESTORE refuses corrupt payloads as Redis (duplicates, garbage with DEBUG SET-SKIP-CHECKSUM-VALIDATION)", async () => {
+  const ours = await startRedeno();
+  const c = await RespClient.connect(ours.port);
+  try {
+    // a hash listpack holding field "f" twice: DUMP of a 2-field hash with "g" renamed
+    await c.call("HSET", "h", "f", "1", "g", "2");
+    const payload = String(await c.call("DUMP", "h"));
+    const dup = payload.replace("\x81g", "\x81f");
+    strictEqual(await c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", 1), "OK");
+    strictEqual(errText(await c.call("RESTORE", "h2", 0, dup)), "ERR Bad data format");
+    strictEqual(
+      errText(await c.call("RESTORE", "h3", 0, "\x10garbage-bytes\x0a\x00" + "\x00".repeat(8))),
+      "ERR Bad data format",
+    );
+    strictEqual(await c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", 0), "OK");
+    strictEqual(
+      errText(await c.call("RESTORE", "h4", 0, dup)),
+      "ERR DUMP payload version or checksum are wrong",
+    );
+    strictEqual(await c.call("EXISTS", "h2", "h3", "h4"), 0);
+    strictEqual(await c.call("PING"), "PONG");
+  } finally {
+    c.close();
+    await ours.stop();
+  }
+});
+
+function errText(r: unknown): string {
+  return (r as { message: string }).message;
+}
