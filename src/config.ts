@@ -221,9 +221,9 @@ function parseNotify(v: string): string {
 export const PARAMS: ParamDef[] = [
   // network
   int("port", 6379, 0, 65535),
-  // Redis's default: every interface (protected-mode keeps non-loopback clients out
-  // while there is no password)
-  str("bind", "* -::*", { multiArg: true }),
+  // redis.conf's shipped default: loopback only (protected-mode also keeps non-loopback
+  // clients out while there is no password, if bind is widened)
+  str("bind", "127.0.0.1 -::1", { multiArg: true }),
   // accepted for compatibility: Deno cannot choose the source address of a connection
   str("bind-source-addr", ""),
   bool("protected-mode", true),
