@@ -11,10 +11,19 @@ export function decodeZiplist(zl: Uint8Array): string[] {
   if (v.getUint32(0, true) !== zl.length) throw new CompactFormatError("ziplist size mismatch");
   const out: string[] = [];
   let p = 10;
+  let prevStart = -1;
+  let lastStart = 10;
   for (;;) {
     if (p >= zl.length) throw new CompactFormatError("ziplist terminator missing");
     if (zl[p] === 0xff) break;
+    // Redis's deep checks: each prevlen is the previous entry's size
+    const prevlen = zl[p] < 254 ? zl[p] : v.getUint32(p + 1, true);
+    if (prevlen !== (prevStart < 0 ? 0 : p - prevStart)) {
+      throw new CompactFormatError("ziplist prevlen mismatch");
+    }
+    prevStart = lastStart = p;
     p += zl[p] < 254 ? 1 : 5; // prevlen
+    if (p >= zl.length) throw new CompactFormatError("ziplist entry out of range");
     const b = zl[p];
     const hi = b >> 6;
     if (hi === 0) {
@@ -52,6 +61,15 @@ export function decodeZiplist(zl: Uint8Array): string[] {
     } else {
       throw new CompactFormatError(`bad ziplist entry encoding 0x${b.toString(16)}`);
     }
+    if (p > zl.length - 1) throw new CompactFormatError("ziplist entry out of range");
+  }
+  if (p !== zl.length - 1) throw new CompactFormatError("ziplist terminator misplaced");
+  const count = v.getUint16(8, true);
+  if (count !== 0xffff && count !== out.length) {
+    throw new CompactFormatError("ziplist count mismatch");
+  }
+  if (out.length > 0 && v.getUint32(4, true) !== lastStart) {
+    throw new CompactFormatError("ziplist tail offset mismatch");
   }
   return out;
 }
