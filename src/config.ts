@@ -316,6 +316,8 @@ export const PARAMS: ParamDef[] = [
   bool("aof-load-truncated", true),
   bool("aof-use-rdb-preamble", true),
   bool("aof-timestamp-enabled", false),
+  // Redis's debug config: history AOF files are kept until it is turned off again
+  bool("aof-disable-auto-gc", false),
   // replication
   str("replicaof", "", {
     kind: "special",

@@ -524,6 +524,18 @@ export class AofState implements PropagationSink {
     this.rewrite();
   }
 
+  /** Deletes the history files of the manifest (Redis's aofDelHistoryFiles). */
+  gcHistory(): void {
+    if (this.manifest.history.length === 0) return;
+    for (const h of this.manifest.history) {
+      try {
+        Deno.removeSync(this.#path(h.name));
+      } catch { /* already gone */ }
+    }
+    this.manifest.history = [];
+    this.#persistManifest();
+  }
+
   #killRewrite: (() => void) | null = null;
   #rewriteKilled = false;
 
@@ -616,10 +628,11 @@ export class AofState implements PropagationSink {
       }
       f.close();
       await Deno.rename(tmp, this.#path(name));
+      // Redis adds each to the head of its history list: the base first, then the incrs
       const history = [
-        ...this.manifest.history,
+        ...oldIncr.map((i) => ({ ...i, type: "h" as const })).reverse(),
         ...(this.manifest.base ? [{ ...this.manifest.base, type: "h" as const }] : []),
-        ...oldIncr.map((i) => ({ ...i, type: "h" as const })),
+        ...this.manifest.history,
       ];
       this.manifest = {
         base: { name, seq, type: "b" },
@@ -629,13 +642,7 @@ export class AofState implements PropagationSink {
         incrSeq: this.manifest.incrSeq,
       };
       this.#persistManifest();
-      for (const h of history) {
-        try {
-          Deno.removeSync(this.#path(h.name));
-        } catch { /* already gone */ }
-      }
-      this.manifest.history = [];
-      this.#persistManifest();
+      if (!server.config.bool("aof-disable-auto-gc")) this.gcHistory();
       this.baseSize = size;
       this.incrSize = this.manifest.incr.reduce((n, i) => n + this.#fileSize(i.name), 0);
       this.rewriteBaseSize = this.baseSize + this.incrSize;

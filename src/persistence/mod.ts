@@ -55,6 +55,7 @@ export function installPersistence(server: Server): void {
   });
   server.stopHooks.push(() => aof.close());
   server.config.onChange((name) => {
+    if (name === "aof-disable-auto-gc" && !server.config.bool(name) && aof.on) aof.gcHistory();
     if (name !== "appendonly") return;
     if (server.config.bool("appendonly")) aof.start();
     else aof.stop();
