@@ -102,11 +102,10 @@ function restore(c: Client, argv: string[]): void {
   } catch (e) {
     // Redis's rdbReportCorruptRDB line (sanitization failures say "integrity check failed")
     const msg = (e as Error).message;
+    const what = CORRUPT_NAMES[binaryToBytes(argv[3].slice(0, 1))[0]] ?? "Payload";
     c.server.log(
       "warning",
-      `Internal error in RDB reading offset 0, function at rdb.c:0 -> ${msg}${
-        /integrity check failed/.test(msg) ? "" : " (integrity check failed)"
-      }`,
+      `Internal error in RDB reading offset 0, function at rdb.c:0 -> ${what} integrity check failed. (${msg})`,
     );
     return c.error("ERR Bad data format");
   }
@@ -206,6 +205,29 @@ registerDebugSubcommand("aof-flush-sleep", (c, argv) => {
   "AOF-FLUSH-SLEEP <microsec>",
   "    Server will sleep before flushing the AOF, this is used for testing.",
 ]);
+
+/** Redis's rdbReportCorruptRDB subjects, by RDB type byte. */
+const CORRUPT_NAMES: Record<number, string> = {
+  0: "String",
+  1: "List",
+  2: "Set",
+  3: "Zset",
+  4: "Hash",
+  5: "Zset",
+  9: "Zipmap",
+  10: "List ziplist",
+  11: "Intset",
+  12: "Zset ziplist",
+  13: "Hash ziplist",
+  14: "Quicklist ziplist",
+  15: "Stream listpack",
+  16: "Hash listpack",
+  17: "Zset listpack",
+  18: "Quicklist listpack",
+  19: "Stream listpack",
+  20: "Set listpack",
+  21: "Stream listpack",
+};
 
 /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC (a test aid). */
 let skipChecksum = false;

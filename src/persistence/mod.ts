@@ -46,6 +46,9 @@ export function installPersistence(server: Server): void {
     } catch (e) {
       // Redis logs the reason (the log, not stderr, is what operators and tests read)
       server.log("warning", (e as Error).message);
+      if (!server.config.bool("appendonly")) {
+        server.log("warning", "Terminating server after rdb file reading failure.");
+      }
       throw e;
     }
   });

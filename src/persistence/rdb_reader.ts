@@ -676,6 +676,7 @@ export function* loadRdbSteps(
           const at = expireAt;
           expireAt = 0;
           if (value === null) {
+            server.log("warning", `rdbLoadObject skipping empty key: ${key}`);
             idle = freq = -1;
             continue;
           }
