@@ -254,3 +254,34 @@ Deno.test("CONFIG SET maxmemory 0 turns eviction off", async () => {
     assert.ok(Number(mem.get("used_memory_dataset")) >= 100 * 50);
   });
 });
+
+Deno.test("maxmemory-clients closes the biggest client, sparing CLIENT NO-EVICT ones", async () => {
+  await withServer(async (c, t) => {
+    await c.call("CLIENT", "NO-EVICT", "on");
+    await c.call("CONFIG", "SET", "maxmemory-clients", "200kb");
+    await c.call("SET", "k", "v");
+    const big = await RespClient.connect(t.port);
+    try {
+      // a command still arriving: 300 KB of arguments held in the query buffer
+      let partial = "*400\r\n";
+      for (let i = 0; i < 300; i++) partial += `$1000\r\n${"x".repeat(1000)}\r\n`;
+      await big.write(partial);
+      await waitFor(async () => Number((await info(c, "stats")).get("evicted_clients")) === 1);
+      await assert.rejects(() => big.read(2000));
+      assert.equal(await c.call("GET", "k"), "v");
+      assert.equal(await evictedKeys(c), 0);
+    } finally {
+      big.close();
+    }
+  });
+});
+
+Deno.test("OBJECT REFCOUNT: small integers are not shared under an LRU maxmemory-policy", async () => {
+  await withServer(async (c) => {
+    await c.call("SET", "a", "1");
+    assert.equal(await c.call("OBJECT", "REFCOUNT", "a"), 2147483647);
+    await c.call("CONFIG", "SET", "maxmemory", "1gb");
+    await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    assert.equal(await c.call("OBJECT", "REFCOUNT", "a"), 1);
+  });
+});
