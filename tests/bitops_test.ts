@@ -1,21 +1,6 @@
 /** Bitmap commands: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO. */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { RespClient, RespError, startRedeno, type TestServer } from "./helpers.ts";
-
-async function withRedeno(body: (r: RespClient, t: TestServer) => Promise<void>): Promise<void> {
-  const t = await startRedeno();
-  const r = await RespClient.connect(t.port);
-  try {
-    await body(r, t);
-  } finally {
-    r.close();
-    await t.stop();
-  }
-}
-
-function err(message: string): RespError {
-  return new RespError(message);
-}
+import { err, withRedeno } from "./helpers.ts";
 
 Deno.test("SETBIT grows the string with zero bytes and returns the old bit", async () => {
   await withRedeno(async (r) => {

@@ -614,3 +614,38 @@ export async function rawReplyDiffs(
     await t.stop();
   }
 }
+
+/**
+ * Starts an in-process Redeno (with `args`) and one RespClient connected to it, runs
+ * `body`, and always closes the client and stops the server afterwards.
+ */
+export async function withRedeno(
+  body: (r: RespClient, t: TestServer) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
+  const t = await startRedeno(args);
+  const r = await RespClient.connect(t.port);
+  try {
+    await body(r, t);
+  } finally {
+    r.close();
+    await t.stop();
+  }
+}
+
+/** An expected error reply, for deepEqual against what a RespClient returned. */
+export function err(message: string): RespError {
+  return new RespError(message);
+}
+
+/** Splits a buffer of concatenated RESP arrays (an AOF, a replication stream) into argvs. */
+export function parseCommands(bytes: Uint8Array): string[][] {
+  const out: string[][] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [reply, next] = parseReply(bytes, pos);
+    out.push(reply as string[]);
+    pos = next;
+  }
+  return out;
+}

@@ -1,31 +1,13 @@
 /** String commands through a real socket: options, edge cases, binary safety. */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { RespClient, RespError, startRedeno, type TestServer, waitFor } from "./helpers.ts";
-
-async function withRedeno(
-  body: (r: RespClient, t: TestServer) => Promise<void>,
-  args: string[] = [],
-): Promise<void> {
-  const t = await startRedeno(args);
-  const r = await RespClient.connect(t.port);
-  try {
-    await body(r, t);
-  } finally {
-    r.close();
-    await t.stop();
-  }
-}
-
-function err(message: string): RespError {
-  return new RespError(message);
-}
+import { err, RespClient, waitFor, withRedeno } from "./helpers.ts";
 
 Deno.test("SET EX/PX sets a TTL and the key disappears when it is due", async () => {
   await withRedeno(async (r) => {
     assertEquals(await r.call("SET", "k", "v", "EX", "100"), "OK");
     const ttl = await r.call("TTL", "k") as number;
     assert(ttl === 100 || ttl === 99, `ttl ${ttl}`);
-    assertEquals(await r.call("SET", "short", "v", "PX", "400"), "OK");
+    assertEquals(await r.call("SET", "short", "v", "PX", "1000"), "OK");
     assertEquals(await r.call("GET", "short"), "v");
     await waitFor(async () => (await r.call("GET", "short")) === null, { what: "expiry" });
     assertEquals(await r.call("EXISTS", "short"), 0);

@@ -2,32 +2,15 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Redis } from "ioredis";
 import {
+  err,
   freePort,
   parseReply,
   RespClient,
   RespError,
   startRedeno,
-  type TestServer,
+  withRedeno,
 } from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
-
-async function withRedeno(
-  body: (r: RespClient, t: TestServer) => Promise<void>,
-  args: string[] = [],
-): Promise<void> {
-  const t = await startRedeno(args);
-  const r = await RespClient.connect(t.port);
-  try {
-    await body(r, t);
-  } finally {
-    r.close();
-    await t.stop();
-  }
-}
-
-function err(message: string): RespError {
-  return new RespError(message);
-}
 
 Deno.test("EXEC runs queued commands; runtime errors do not abort the rest", async () => {
   await withRedeno(async (r) => {
