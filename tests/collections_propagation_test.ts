@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
 import {
   HAVE_REDIS,
-  parseReply,
+  parseCommands,
   RespClient,
   startRealRedis,
   startRedeno,
   waitFor,
 } from "./helpers.ts";
-
-/** Parses a stream of RESP commands (an AOF file or propagated bytes). */
-function parseCommands(bytes: Uint8Array): string[][] {
-  const out: string[][] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const [reply, next] = parseReply(bytes, pos);
-    out.push(reply as string[]);
-    pos = next;
-  }
-  return out;
-}
 
 /** Deterministic writes of every collection family (random pops only where one result is possible). */
 const SCRIPT: string[][] = [

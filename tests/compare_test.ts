@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   HAVE_REDIS,
-  parseReply,
+  parseCommands,
   type Reply,
   RespClient,
   startRealRedis,
@@ -876,18 +876,6 @@ Deno.test({
     }
   },
 });
-
-/** Parses a stream of RESP commands (an AOF file or propagated bytes). */
-function parseCommands(bytes: Uint8Array): string[][] {
-  const out: string[][] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const [reply, next] = parseReply(bytes, pos);
-    out.push(reply as string[]);
-    pos = next;
-  }
-  return out;
-}
 
 /** Replaces unix-ms timestamps near now with a placeholder (they differ by a few ms). */
 function normaliseTimes(cmds: string[][]): string[][] {

@@ -6,9 +6,8 @@ import {
   RespClient,
   RespError,
   startRealRedis,
-  startRedeno,
-  type TestServer,
   waitFor,
+  withRedeno,
 } from "./helpers.ts";
 
 /** INFO fields of the given section. */
@@ -25,19 +24,7 @@ async function evictedKeys(c: RespClient): Promise<number> {
 }
 
 /** Starts a server and a client; the callback gets both, and they are always stopped. */
-async function withServer(
-  fn: (c: RespClient, t: TestServer) => Promise<void>,
-  args: string[] = [],
-): Promise<void> {
-  const t = await startRedeno(args);
-  const c = await RespClient.connect(t.port);
-  try {
-    await fn(c, t);
-  } finally {
-    c.close();
-    await t.stop();
-  }
-}
+const withServer = withRedeno;
 
 /** Sets maxmemory to the current usage plus `headroom` bytes under `policy`. */
 async function limitAbove(c: RespClient, policy: string, headroom: number): Promise<number> {

@@ -23,6 +23,7 @@ import {
   info,
   infoField,
   pipelineAll,
+  stat,
   waitInSync,
   waitLinkUp,
 } from "./replication_util.ts";
@@ -34,10 +35,6 @@ async function start(real: boolean, args: string[] = []): Promise<Node> {
   return real
     ? await startRealRedis([...common, ...args, "--enable-debug-command", "yes"])
     : await startRedeno([...common, ...args]);
-}
-
-async function stat(c: RespClient, name: string): Promise<number> {
-  return Number(await infoField(c, name, "stats"));
 }
 
 Deno.test({

@@ -22,6 +22,7 @@ import {
   info,
   infoField,
   pipelineAll,
+  stat,
   waitInSync,
   waitLinkUp,
 } from "./replication_util.ts";
@@ -69,10 +70,6 @@ async function setup(
       await primary.stop();
     },
   };
-}
-
-async function stat(c: RespClient, name: string): Promise<number> {
-  return Number(await infoField(c, name, "stats"));
 }
 
 for (

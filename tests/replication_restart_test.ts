@@ -18,15 +18,11 @@ import {
   allTypesCommands,
   digest,
   dumpLog,
-  infoField,
   pipelineAll,
+  stat,
   waitInSync,
   waitLinkUp,
 } from "./replication_util.ts";
-
-async function stat(c: RespClient, name: string): Promise<number> {
-  return Number(await infoField(c, name, "stats"));
-}
 
 for (const real of [false, true]) {
   Deno.test({

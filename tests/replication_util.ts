@@ -18,6 +18,11 @@ export async function infoField(
   return (await info(c, section)).get(field) ?? "";
 }
 
+/** A numeric field of INFO stats (sync_full, sync_partial_ok, ...). */
+export async function stat(c: RespClient, name: string): Promise<number> {
+  return Number(await infoField(c, name, "stats"));
+}
+
 /** Waits until the replica's link to its primary is up. */
 export async function waitLinkUp(replica: RespClient, timeoutMs = 15000): Promise<void> {
   await waitFor(async () => (await infoField(replica, "master_link_status")) === "up", {
