@@ -32,7 +32,7 @@ Deno.test("scenario 9: an expired key disappears from replicas through the prima
     raw = await RawReplica.attach(primary.port);
     // keep the key on the primary until we ask for it: no active expiry there
     assert.equal(await pc.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"), "OK");
-    assert.equal(await pc.call("SET", "k", "v", "PX", "400"), "OK");
+    assert.equal(await pc.call("SET", "k", "v", "PX", "1500"), "OK");
     await raw.waitFor("PXAT");
     assert.match(
       raw.stream,

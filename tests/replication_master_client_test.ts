@@ -95,7 +95,7 @@ Deno.test("a writable replica expires the volatile keys its own clients wrote, n
     assert.equal(await pc.call("SET", "fromprimary", "1", "PX", "100"), "OK");
     await waitInSync(pc, [rc]);
     assert.equal(await rc.call("CONFIG", "SET", "replica-read-only", "no"), "OK");
-    assert.equal(await rc.call("SET", "local", "1", "PX", "100"), "OK");
+    assert.equal(await rc.call("SET", "local", "1", "PX", "1000"), "OK");
     assert.equal(await rc.call("DBSIZE"), 2);
     await waitFor(async () => (await rc.call("DBSIZE")) === 1, { what: "local key expired" });
     assert.equal(await rc.call("EXISTS", "fromprimary"), 0);

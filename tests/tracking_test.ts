@@ -278,14 +278,14 @@ Deno.test({
         const log: Reply[] = [];
         await a.call("HELLO", "3");
         log.push(await a.call("CLIENT", "TRACKING", "ON"));
-        log.push(await b.call("SET", "k", "v", "PX", "30"));
+        log.push(await b.call("SET", "k", "v", "PX", "300"));
         log.push(await a.call("GET", "k"));
         // the active expiry cycle removes it: the push arrives without a command
         log.push(await a.read(3000));
         log.push(await b.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"));
-        log.push(await b.call("SET", "k2", "v", "PX", "100"));
+        log.push(await b.call("SET", "k2", "v", "PX", "300"));
         log.push(await a.call("GET", "k2"));
-        await new Promise((r) => setTimeout(r, 150)); // let the key's time pass
+        await new Promise((r) => setTimeout(r, 400)); // let the key's time pass (no read may touch it)
         // lazy expiry on access by another client
         log.push(await b.call("EXISTS", "k2"));
         log.push(await a.read());
