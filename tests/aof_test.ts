@@ -160,40 +160,58 @@ async function crashTest(fsync: string): Promise<{ acked: number[]; recovered: n
   const writers = 4;
   const acked = new Array(writers).fill(0);
   let stop = false;
-  const loops = [];
-  for (let w = 0; w < writers; w++) {
-    loops.push((async () => {
-      const c = await RespClient.connect(p.port);
-      try {
-        while (!stop) {
-          const r = await c.pipeline([["INCR", `counter:${w}`], ["INCR", `counter:${w}`]]);
-          acked[w] = Number(r[1]);
+  const loops: Promise<void>[] = [];
+  try {
+    for (let w = 0; w < writers; w++) {
+      loops.push((async () => {
+        const c = await RespClient.connect(p.port);
+        try {
+          while (!stop) {
+            const r = await c.pipeline([["INCR", `counter:${w}`], ["INCR", `counter:${w}`]]);
+            acked[w] = Number(r[1]);
+          }
+        } catch {
+          // the server was killed mid-request
+        } finally {
+          c.close();
         }
-      } catch {
-        // the server was killed mid-request
+      })());
+    }
+    // every writer has had a reply (a loaded machine may need a while), then a random
+    // extra stretch of writes before the kill
+    await waitFor(() => acked.every((n) => n > 0), { what: "every writer acknowledged" });
+    await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
+    const snapshot = acked.slice();
+    try {
+      Deno.kill(p.pid, "SIGKILL");
+    } catch { /* already gone */ }
+    stop = true;
+    await Promise.all(loops);
+    ok(snapshot.every((n) => n > 0), `writers made progress: ${snapshot}`);
+  } finally {
+    stop = true;
+    await p.stop();
+  }
+  try {
+    const again = await spawnRedeno(["--appendonly", "yes"], { dir: p.dir });
+    const recovered: number[] = [];
+    try {
+      await waitLoaded(again.port);
+      const c = await RespClient.connect(again.port);
+      try {
+        for (let w = 0; w < writers; w++) {
+          recovered.push(Number(await c.call("GET", `counter:${w}`)));
+        }
       } finally {
         c.close();
       }
-    })());
+    } finally {
+      await again.stop();
+    }
+    return { acked, recovered };
+  } finally {
+    await Deno.remove(p.dir, { recursive: true });
   }
-  await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
-  const snapshot = acked.slice();
-  try {
-    Deno.kill(p.pid, "SIGKILL");
-  } catch { /* already gone */ }
-  stop = true;
-  await Promise.all(loops);
-  await p.stop();
-  ok(snapshot.every((n) => n > 0), `writers made progress: ${snapshot}`);
-  const again = await spawnRedeno(["--appendonly", "yes"], { dir: p.dir });
-  await waitLoaded(again.port);
-  const c = await RespClient.connect(again.port);
-  const recovered: number[] = [];
-  for (let w = 0; w < writers; w++) recovered.push(Number(await c.call("GET", `counter:${w}`)));
-  c.close();
-  await again.stop();
-  await Deno.remove(p.dir, { recursive: true });
-  return { acked, recovered };
 }
 
 Deno.test("SIGKILL under appendfsync always: nothing acknowledged is missing after restart", async () => {
