@@ -325,7 +325,7 @@ function statsSection(server: Server): string[] {
     `pubsubshard_channels:${shard.size}`,
     "latest_fork_usec:0",
     "total_forks:0",
-    "migrate_cached_sockets:0",
+    `migrate_cached_sockets:${server.migrateCachedSockets}`,
     "slave_expires_tracked_keys:0",
     "active_defrag_hits:0",
     "active_defrag_misses:0",

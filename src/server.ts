@@ -298,6 +298,8 @@ export class Server implements KeyspaceHost {
   latencyHook: ((event: string, ms: number) => void) | null = null;
   /** keyspace notifications (pub/sub module replaces this) */
   notify: (type: string, event: string, key: string, dbId: number) => void = () => {};
+  /** INFO stats migrate_cached_sockets (src/commands/migrate.ts keeps it current) */
+  migrateCachedSockets = 0;
   /** INFO sections contributed by modules: name → text lines ("field:value") */
   readonly infoSections = new Map<string, () => string[]>();
   /** periodic work, run every cron tick (100 ms at hz 10) */

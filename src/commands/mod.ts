@@ -17,6 +17,7 @@ import { commands as streams } from "./streams.ts";
 import { commands as pubsub } from "./pubsub.ts";
 import { commands as acl } from "./acl.ts";
 import { commands as persistence } from "./persistence.ts";
+import { commands as migrate } from "./migrate.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as scripting } from "./scripting.ts";
 import "./debug_object.ts";
@@ -43,6 +44,7 @@ for (
     pubsub,
     acl,
     persistence,
+    migrate,
     replication,
     scripting,
   ]

@@ -28,7 +28,8 @@ export type CommandFlag =
   | "no_multi"
   | "movablekeys"
   | "allow_busy"
-  | "no_async_loading";
+  | "no_async_loading"
+  | "asking";
 
 /** Bits of CommandSpec.bits: the flags dispatch tests on every command, precomputed. */
 export const FLAG_BITS: Record<CommandFlag, number> = {
@@ -51,6 +52,7 @@ export const FLAG_BITS: Record<CommandFlag, number> = {
   movablekeys: 1 << 16,
   allow_busy: 1 << 17,
   no_async_loading: 1 << 18,
+  asking: 1 << 19,
 };
 
 /** One command (or subcommand) of the table. */
