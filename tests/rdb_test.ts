@@ -412,18 +412,28 @@ Deno.test("SHUTDOWN saves when save points exist, SHUTDOWN NOSAVE does not", asy
 
 Deno.test("SIGTERM saves the dataset when save points exist, and it is loaded at restart", async () => {
   const p = await spawnRedeno(["--save", "3600 1"]);
-  const c = await RespClient.connect(p.port);
-  await c.call("RPUSH", "l", "a", "b");
-  c.close();
-  await p.stop("SIGTERM");
-  const again = await spawnRedeno([], { dir: p.dir });
-  await waitLoaded(again.port);
-  const c2 = await RespClient.connect(again.port);
   try {
-    deepStrictEqual(await c2.call("LRANGE", "l", 0, -1), ["a", "b"]);
+    const c = await RespClient.connect(p.port);
+    try {
+      await c.call("RPUSH", "l", "a", "b");
+    } finally {
+      c.close();
+    }
+    await p.stop("SIGTERM");
+    const again = await spawnRedeno([], { dir: p.dir });
+    try {
+      await waitLoaded(again.port);
+      const c2 = await RespClient.connect(again.port);
+      try {
+        deepStrictEqual(await c2.call("LRANGE", "l", 0, -1), ["a", "b"]);
+      } finally {
+        c2.close();
+      }
+    } finally {
+      await again.stop();
+    }
   } finally {
-    c2.close();
-    await again.stop();
+    await p.stop();
     await Deno.remove(p.dir, { recursive: true });
   }
 });
