@@ -594,9 +594,17 @@ async function connectedPair(): Promise<
   { ours: RespClient; real: RespClient; stop(): Promise<void> }
 > {
   const t = await startRedeno();
-  const r = await startRealRedis();
-  const ours = await RespClient.connect(t.port);
-  const real = await RespClient.connect(r.port);
+  let r: Awaited<ReturnType<typeof startRealRedis>>;
+  let ours: RespClient;
+  let real: RespClient;
+  try {
+    r = await startRealRedis();
+    ours = await RespClient.connect(t.port);
+    real = await RespClient.connect(r.port);
+  } catch (e) {
+    await t.stop();
+    throw e;
+  }
   return {
     ours,
     real,

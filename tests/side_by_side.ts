@@ -21,26 +21,31 @@ export async function withPair(
   args: string[] = [],
 ): Promise<void> {
   const t = await startRedeno(args);
-  const r = await startRealRedis(args);
-  const ours = await RespClient.connect(t.port);
-  const real = await RespClient.connect(r.port);
+  const clients: RespClient[] = [];
   try {
-    await body({
-      ours,
-      real,
-      async same(...cmd) {
-        const [a, b] = await Promise.all([ours.call(...cmd), real.call(...cmd)]);
-        assert.deepEqual(a, b, `reply to ${JSON.stringify(cmd)}`);
-        return a;
-      },
-      async both(...cmd) {
-        return await Promise.all([ours.call(...cmd), real.call(...cmd)]);
-      },
-    });
+    const r = await startRealRedis(args);
+    try {
+      const ours = await RespClient.connect(t.port);
+      clients.push(ours);
+      const real = await RespClient.connect(r.port);
+      clients.push(real);
+      await body({
+        ours,
+        real,
+        async same(...cmd) {
+          const [a, b] = await Promise.all([ours.call(...cmd), real.call(...cmd)]);
+          assert.deepEqual(a, b, `reply to ${JSON.stringify(cmd)}`);
+          return a;
+        },
+        async both(...cmd) {
+          return await Promise.all([ours.call(...cmd), real.call(...cmd)]);
+        },
+      });
+    } finally {
+      for (const c of clients) c.close();
+      await r.stop();
+    }
   } finally {
-    ours.close();
-    real.close();
-    await r.stop();
     await t.stop();
   }
 }
