@@ -64,6 +64,7 @@ async function startSentinel(masterPort: number): Promise<Sentinel> {
         process.kill("SIGKILL");
       } catch { /* gone */ }
       await process.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
 }
