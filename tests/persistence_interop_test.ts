@@ -295,10 +295,12 @@ async function rejectsStart(dir: string, pattern: RegExp): Promise<void> {
   try {
     // the process may listen before it loads (serving LOADING), then exit on the error
     const p = await spawnRedeno([], { dir });
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const exited = await Promise.race([
       p.process.status.then((s) => !s.success),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 10_000)),
     ]);
+    clearTimeout(timer);
     await p.stop();
     if (exited) error = await Deno.readTextFile(`${dir}/redeno.log`);
   } catch (e) {
