@@ -86,7 +86,8 @@ Deno.test("a blocking pop times out after its timeout, to within a few ms", asyn
       const start = performance.now();
       assert.equal(await callRaw(a, "BLPOP", "nokey", timeout), "*-1\r\n");
       const took = performance.now() - start;
-      assert.ok(took >= ms - 2 && took < ms + 100, `timeout ${timeout} took ${took} ms`);
+      // never early; the upper margin leaves room for a loaded 2-core machine's scheduling
+      assert.ok(took >= ms - 2 && took < ms + 1000, `timeout ${timeout} took ${took} ms`);
     }
     const start = performance.now();
     assert.equal(await callRaw(a, "BLMOVE", "nokey", "d", "LEFT", "LEFT", "0.05"), "*-1\r\n");
