@@ -8,6 +8,7 @@ import {
   RespClient,
   RespError,
   startRedeno,
+  waitFor,
   withRedeno,
 } from "./helpers.ts";
 import { IGNORE_SIDE_BY_SIDE, withPair } from "./side_by_side.ts";
@@ -159,7 +160,8 @@ Deno.test("WATCH of a key already expired does not fail EXEC when it is removed"
     await waitMs(10);
     await r.call("WATCH", "stale");
     t.server.activeExpireEnabled = true;
-    await waitMs(250);
+    // the active expiry cycle really removes it while watched
+    await waitFor(() => !t.server.dbs[0].dict.has("stale"), { what: "active expiry" });
     await r.call("MULTI");
     await r.call("PING");
     assertEquals(await r.call("EXEC"), ["PONG"]);
