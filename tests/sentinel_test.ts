@@ -10,6 +10,7 @@ import {
   hasBinary,
   parseInfo,
   redisCli,
+  RespClient,
   spawnRedeno,
   type TestProcess,
   waitFor,
@@ -69,6 +70,23 @@ async function startSentinel(masterPort: number): Promise<Sentinel> {
   };
 }
 
+/** SENTINEL REPLICAS m as one field map per replica, by port. */
+async function sentinelReplicas(port: number): Promise<Map<number, Map<string, string>>> {
+  const c = await RespClient.connect(port);
+  try {
+    const reply = await c.call("SENTINEL", "REPLICAS", "m") as string[][];
+    const out = new Map<number, Map<string, string>>();
+    for (const flat of reply) {
+      const m = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i], flat[i + 1]);
+      out.set(Number(m.get("port")), m);
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
 async function role(port: number): Promise<string> {
   return (await redisCli(port, ["ROLE"])).split("\n")[0];
 }
@@ -91,7 +109,14 @@ Deno.test({
       const primary = await spawnRedeno();
       procs.push(primary);
       const r1 = await spawnRedeno(["--replicaof", "127.0.0.1", String(primary.port)]);
-      const r2 = await spawnRedeno(["--replicaof", "127.0.0.1", String(primary.port)]);
+      // replica-priority 0: Sentinel must never promote this one.
+      const r2 = await spawnRedeno([
+        "--replicaof",
+        "127.0.0.1",
+        String(primary.port),
+        "--replica-priority",
+        "0",
+      ]);
       procs.push(r1, r2);
       await waitFor(
         async () => (await info(primary.port, "replication")).get("connected_slaves") === "2",
@@ -107,10 +132,18 @@ Deno.test({
         await redisCli(s.port, ["SENTINEL", "get-master-addr-by-name", "m"]),
         `127.0.0.1\n${primary.port}`,
       );
-      await waitFor(async () => {
-        const out = await redisCli(s.port, ["SENTINEL", "replicas", "m"]);
-        return out.includes(String(r1.port)) && out.includes(String(r2.port));
-      }, { what: "sentinel discovers both replicas" });
+      // Replicas discovered from the primary's INFO, then read from their own INFO.
+      const seen = (await waitFor(async () => {
+        const reps = await sentinelReplicas(s.port);
+        const a = reps.get(r1.port), b = reps.get(r2.port);
+        return a?.get("master-link-status") === "ok" && b?.get("master-link-status") === "ok"
+          ? reps
+          : undefined;
+      }, { what: "sentinel discovers both replicas" }))!;
+      assertEquals(seen.get(r1.port)!.get("slave-priority"), "100");
+      assertEquals(seen.get(r2.port)!.get("slave-priority"), "0");
+      assertEquals(seen.get(r1.port)!.get("master-port"), String(primary.port));
+      assertEquals(seen.get(r1.port)!.get("role-reported"), "slave");
       await waitFor(async () => {
         const out = await redisCli(s.port, ["SENTINEL", "sentinels", "m"]);
         return out.includes(String(sentinels[1].port));
@@ -131,6 +164,7 @@ Deno.test({
         const p = Number(out[1]);
         return replicaPorts.includes(p) ? p : 0;
       }, { timeoutMs: 15000, intervalMs: 100, what: "failover to a replica" });
+      assertEquals(newPort, r1.port, "the replica with priority 0 is never promoted");
       assertEquals(await role(newPort), "master");
       const otherPort = replicaPorts.find((p) => p !== newPort)!;
       await waitFor(async () => {
