@@ -11,6 +11,8 @@
  *   TESTS=GET,SET PIPELINES=1 deno task bench
  *
  * Other families add tests to FAMILY_TESTS below; they run when named in FAMILIES.
+ * FAMILIES=persistence and FAMILIES=replication also run bench/persistence_bench.ts and
+ * bench/replication_bench.ts after the table (their own env: KEYS, PARTS, ...).
  */
 
 /** One redis-benchmark test: `-t` name and optional value size. */
@@ -332,4 +334,28 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+/** Scenario benchmarks with their own reports, run when named in FAMILIES. */
+const SCENARIO_BENCHES: Record<string, string> = {
+  persistence: "persistence_bench.ts",
+  replication: "replication_bench.ts",
+};
+
+async function runScenarioBenches(): Promise<void> {
+  const families = env("FAMILIES", "").split(",").filter((f) => f !== "");
+  for (const family of families) {
+    const script = SCENARIO_BENCHES[family];
+    if (script === undefined) continue;
+    console.log(`\n== ${family} (bench/${script}) ==`);
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", new URL(script, import.meta.url).pathname],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+    if (!status.success) console.log(`bench/${script} exited with code ${status.code}`);
+  }
+}
+
+if (import.meta.main) {
+  await main();
+  await runScenarioBenches();
+}
