@@ -38,6 +38,12 @@ export class RequestParser {
 
   #argv: string[] | null = null;
   #remaining = 0;
+  /**
+   * True between writable() and commit(): a read into the region at `end` is under
+   * way, so next() must not rewind the buffer under it (a blocked client's pipeline is
+   * resumed while its read loop waits for input).
+   */
+  #readPending = false;
   #bulkLen = -1;
   #commandStart = 0;
 
@@ -54,7 +60,7 @@ export class RequestParser {
   /** Bytes of the arguments already parsed of a command still arriving (client memory). */
   get partialArgBytes(): number {
     let n = 0;
-    if (this.#argv !== null) for (const a of this.#argv) n += a.length;
+    if (this.#argv !== null) { for (const a of this.#argv) n += a.length; }
     return n;
   }
 
@@ -80,11 +86,13 @@ export class RequestParser {
       this.pos = 0;
       room = this.buf.length - this.end;
     }
+    this.#readPending = true;
     return this.buf.subarray(this.end);
   }
 
   /** Records that n bytes were read into the region returned by writable(). */
   commit(n: number): void {
+    this.#readPending = false;
     this.end += n;
     if (this.end - this.pos > this.limits.maxQueryBuffer) {
       throw new ProtocolError("query buffer limit");
@@ -111,9 +119,12 @@ export class RequestParser {
     for (;;) {
       if (this.#argv === null) {
         if (this.pos >= this.end) {
-          // everything consumed: rewind so the buffer is reused from the start
-          this.pos = 0;
-          this.end = 0;
+          // everything consumed: rewind so the buffer is reused from the start (not
+          // while a read fills the region after `end`: its bytes would land past it)
+          if (!this.#readPending) {
+            this.pos = 0;
+            this.end = 0;
+          }
           return null;
         }
         this.#commandStart = this.consumed;

@@ -1,0 +1,99 @@
+/**
+ * Regressions found by running Redis's own test suite, reproduced through real sockets.
+ */
+import assert from "node:assert/strict";
+import { RespClient, startRedeno, type TestServer, waitFor } from "./helpers.ts";
+
+async function withServer(
+  body: (t: TestServer, open: () => Promise<RespClient>) => Promise<void>,
+): Promise<void> {
+  const t = await startRedeno();
+  const cs: RespClient[] = [];
+  try {
+    await body(t, async () => {
+      const c = await RespClient.connect(t.port);
+      cs.push(c);
+      return c;
+    });
+  } finally {
+    for (const c of cs) c.close();
+    await t.stop();
+  }
+}
+
+/** A raw replica as the Tcl suite's attach_to_replication_stream: SYNC, then the payload. */
+async function attachReplicationStream(port: number): Promise<RespClient> {
+  const repl = await RespClient.connect(port);
+  await repl.write("SYNC\r\n");
+  let line = "";
+  for (;;) {
+    const ch = await repl.readRaw(1);
+    if (ch === "") throw new Error("closed during SYNC");
+    if (ch !== "\n") {
+      line += ch;
+      continue;
+    }
+    // empty lines are keepalives before the payload
+    if (line.replace("\r", "") !== "") break;
+    line = "";
+  }
+  assert.equal(line[0], "$", `SYNC answered ${JSON.stringify(line)}`);
+  const size = Number(line.slice(1).replace("\r", ""));
+  const payload = await repl.readRaw(size);
+  assert.equal(payload.length, size);
+  return repl;
+}
+
+/** Members enough to make one ZADD larger than the client's initial 16 KB query buffer. */
+function bigZadd(key: string): Array<string | number> {
+  const args: Array<string | number> = ["ZADD", key];
+  for (let i = 0; i < 1000; i++) args.push(i / 7, "member:" + i);
+  return args;
+}
+
+Deno.test(
+  "BZMPOP timing out after a large command replies, and the next command runs (suite hang with SYNC replica)",
+  async () => {
+    await withServer(async (_t, open) => {
+      const r = await open();
+      assert.equal(await r.call("SELECT", 9), "OK");
+      // the query buffer grows past its initial size, as in the suite's ZUNIONSTORE test
+      assert.equal(await r.call(...bigZadd("zset1{t}")), 1000);
+      assert.equal(await r.call(...bigZadd("zset2{t}")), 1000);
+      const repl = await attachReplicationStream(_t.port);
+      try {
+        assert.equal(await r.call("ZADD", "myzset{t}", 1, "one"), 1);
+        assert.deepEqual(await r.call("BZMPOP", 0, 1, "myzset{t}", "MIN"), [
+          "myzset{t}",
+          [["one", "1"]],
+        ]);
+        // blocks, then times out with nothing else in the query buffer
+        assert.equal(await r.call("BZMPOP", 0.01, 1, "myzset{t}", "MAX", "COUNT", 10), null);
+        // the command sent after the timeout reply must be read and answered
+        await r.write(RespClient.encode(["SET", "foo{t}", "bar"]));
+        assert.equal(await r.read(3000), "OK");
+        assert.equal(await r.call("GET", "foo{t}"), "bar");
+      } finally {
+        repl.close();
+      }
+    });
+  },
+);
+
+Deno.test("a blocked client with a grown query buffer keeps working after being served", async () => {
+  await withServer(async (t, open) => {
+    const a = await open();
+    const b = await open();
+    assert.equal(await a.call("SET", "big", "x".repeat(40000)), "OK");
+    await a.write(RespClient.encode(["BLPOP", "q", 0]));
+    await waitFor(() => t.server.blocking.blockedCount === 1, { what: "a blocked" });
+    assert.equal(await b.call("RPUSH", "q", "v"), 1);
+    assert.deepEqual(await a.read(3000), ["q", "v"]);
+    await a.write(RespClient.encode(["PING"]));
+    assert.equal(await a.read(3000), "PONG");
+    // and one blocked then timed out
+    assert.equal(await a.call("BLPOP", "q", 0.01), null);
+    await a.write(RespClient.encode(["ECHO", "after"]));
+    assert.equal(await a.read(3000), "after");
+  });
+});
