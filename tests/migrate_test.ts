@@ -5,6 +5,7 @@ import {
   freePort,
   HAVE_REDIS,
   parseCommands,
+  parseInfo,
   type Reply,
   RespClient,
   RespError,
@@ -62,8 +63,25 @@ Deno.test("MIGRATE moves a key with its TTL to another Redeno and deletes it at 
       await src.call("MIGRATE", "127.0.0.1", d.port, "", 0, 5000, "KEYS", "x", "y"),
       "NOKEY",
     );
-    // the cached connection shows in CLIENT LIST of the target
-    assertEquals(s.server.port, s.port);
+    // one cached connection, reused (no new connection on the target)
+    const info = parseInfo(await src.call("INFO", "stats") as string);
+    assertEquals(info.get("migrate_cached_sockets"), "1");
+    const before = parseInfo(await dst.call("INFO", "stats") as string).get(
+      "total_connections_received",
+    );
+    await src.call("SET", "k2", "v");
+    assertEquals(await src.call("MIGRATE", "127.0.0.1", d.port, "k2", 0, 5000), "OK");
+    const after = parseInfo(await dst.call("INFO", "stats") as string).get(
+      "total_connections_received",
+    );
+    assertEquals(after, before);
+    // the target closed the cached connection: MIGRATE reconnects (one retry), and
+    // SELECTs again on the new connection
+    assertEquals(await dst.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"), 1);
+    await src.call("SET", "k3", "v");
+    assertEquals(await src.call("MIGRATE", "127.0.0.1", d.port, "k3", 3, 5000), "OK");
+    assertEquals(await dst.call("GET", "k3"), "v");
+    assertEquals(s.server.migrateCachedSockets, 1);
   });
 });
 
