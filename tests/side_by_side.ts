@@ -87,3 +87,27 @@ export async function compareSteps(p: Pair, steps: Step[]): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * Runs `scenario` against a fresh Redeno, then against a fresh real redis-server (both
+ * started with `args` and always stopped), asserts both results are deep-equal and
+ * returns Redeno's.
+ */
+export async function sameOnBoth<T>(
+  scenario: (port: number) => Promise<T>,
+  args: string[] = [],
+): Promise<T> {
+  const t = await startRedeno(args);
+  try {
+    const r = await startRealRedis(args);
+    try {
+      const ours = await scenario(t.port);
+      assert.deepEqual(ours, await scenario(r.port));
+      return ours;
+    } finally {
+      await r.stop();
+    }
+  } finally {
+    await t.stop();
+  }
+}

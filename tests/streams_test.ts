@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import {
-  type Reply,
-  RespClient,
-  RespError,
-  startRealRedis,
-  startRedeno,
-  waitFor,
-} from "./helpers.ts";
-import { IGNORE_SIDE_BY_SIDE, type Pair, withPair } from "./side_by_side.ts";
+import { type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import { IGNORE_SIDE_BY_SIDE, type Pair, sameOnBoth, withPair } from "./side_by_side.ts";
 
 async function sameAll(
   p: Pair,
@@ -810,8 +803,6 @@ Deno.test({
   name: "a reader woken by a MULTI that fills several of its streams gets the first one, as Redis",
   ignore: IGNORE_SIDE_BY_SIDE,
   fn: async () => {
-    const t = await startRedeno();
-    const r = await startRealRedis();
     // one blocked reader per server on s1 s2 (XREAD) and one on g1 g2 (XREADGROUP)
     const run = async (port: number): Promise<Reply[]> => {
       const c = await RespClient.connect(port);
@@ -848,14 +839,8 @@ Deno.test({
         g.close();
       }
     };
-    try {
-      const ours = await run(t.port);
-      assert.deepEqual(ours, await run(r.port));
-      assert.deepEqual(ours[0], [["s2", [["1-1", ["a", "1"]]]]]);
-    } finally {
-      await r.stop();
-      await t.stop();
-    }
+    const ours = await sameOnBoth(run);
+    assert.deepEqual(ours[0], [["s2", [["1-1", ["a", "1"]]]]]);
   },
 });
 
@@ -863,8 +848,6 @@ Deno.test({
   name: "a blocked XREADGROUP consumer exists only once served, as Redis 7.0",
   ignore: IGNORE_SIDE_BY_SIDE,
   fn: async () => {
-    const t = await startRedeno();
-    const r = await startRealRedis();
     const run = async (port: number): Promise<Reply[]> => {
       const c = await RespClient.connect(port);
       const b = await RespClient.connect(port);
@@ -890,13 +873,7 @@ Deno.test({
         b.close();
       }
     };
-    try {
-      const ours = await run(t.port);
-      assert.deepEqual(ours, await run(r.port));
-      assert.deepEqual(ours[0], []);
-    } finally {
-      await r.stop();
-      await t.stop();
-    }
+    const ours = await sameOnBoth(run);
+    assert.deepEqual(ours[0], []);
   },
 });
