@@ -149,6 +149,16 @@ Deno.test({
         return out.includes(String(sentinels[1].port));
       }, { what: "sentinels discover each other" });
 
+      // Each sentinel holds a named command link and a hello subscription on the primary.
+      assertEquals(
+        await redisCli(primary.port, ["PUBSUB", "NUMSUB", "__sentinel__:hello"]),
+        "__sentinel__:hello\n2",
+      );
+      const names = (await redisCli(primary.port, ["CLIENT", "LIST"])).match(
+        /name=sentinel-[0-9a-f]{8}-(cmd|pubsub)/g,
+      );
+      assertEquals(names?.length, 4);
+
       // Data acknowledged by both replicas before the primary dies.
       assertEquals(
         await redisCli(primary.port, [], "SET k v1\nRPUSH l a b\nWAIT 2 5000\n"),
