@@ -376,6 +376,9 @@ Deno.test({
     await withPair(async (p) => {
       await p.same("SET", "k", "v");
       await p.same("MIGRATE", "127.0.0.1", closed, "k", 0, 1000);
+      await p.same("MIGRATE", "127.0.0.1", "abc", "k", 0, 1000);
+      await p.same("MIGRATE", "127.0.0.1", 0, "k", 0, 1000);
+      await p.same("MIGRATE", "nosuch.invalid", closed, "k", 0, 1000);
       await p.same("MIGRATE", "127.0.0.1", closed, "nokey", 0, 1000);
       await p.same("MIGRATE", "127.0.0.1", closed, "", 0, 1000, "KEYS", "nokey");
       await p.same("MIGRATE", "127.0.0.1", closed, "k", 0, 1000, "KEYS", "k");

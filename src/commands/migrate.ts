@@ -138,8 +138,11 @@ class MigrateState {
       const names = [...this.sockets.keys()];
       this.closeSocket(names[Math.floor(Math.random() * names.length)]);
     }
-    const portNum = Number.parseInt(port, 10);
-    if (!Number.isFinite(portNum) || portNum <= 0 || portNum > 65535) return null;
+    // Redis passes atoi(port) to connect(), truncated to 16 bits: "abc" and 0 are
+    // port 0, which refuses the connection
+    const parsed = Number.parseInt(port.trimStart(), 10);
+    const portNum = Number.isFinite(parsed) ? ((parsed % 65536) + 65536) % 65536 : 0;
+    if (portNum === 0) return "refused";
     const connecting = Deno.connect({ hostname: host, port: portNum });
     let conn: Deno.TcpConn;
     try {
