@@ -97,3 +97,60 @@ Deno.test("a blocked client with a grown query buffer keeps working after being 
     assert.equal(await a.read(3000), "after");
   });
 });
+
+/** A RESP3 client with CLIENT TRACKING on that has read `key` (so it is tracked). */
+async function trackingClient(open: () => Promise<RespClient>, key: string): Promise<RespClient> {
+  const t = await open();
+  await t.call("HELLO", 3);
+  assert.equal(await t.call("CLIENT", "TRACKING", "ON"), "OK");
+  await t.call("GET", key);
+  return t;
+}
+
+Deno.test("DEBUG RELOAD and DEBUG LOADAOF send tracking clients a null invalidation (emptyData)", async () => {
+  await withServer(async (_t, open) => {
+    const o = await open();
+    assert.equal(await o.call("SET", "k", "v"), "OK");
+    const t = await trackingClient(open, "k");
+    assert.equal(await o.call("DEBUG", "RELOAD"), "OK");
+    // what Redis 7.0.15 sends: >2 invalidate _
+    assert.deepEqual(await t.read(3000), { push: ["invalidate", null] });
+    assert.equal(await t.call("GET", "k"), "v");
+    assert.equal(await o.call("CONFIG", "SET", "appendonly", "yes"), "OK");
+    await waitFor(
+      async () =>
+        (await o.call("INFO", "persistence") as string).includes("aof_rewrite_in_progress:0") &&
+        (await o.call("INFO", "persistence") as string).includes("aof_enabled:1"),
+      { what: "aof on" },
+    );
+    assert.equal(await o.call("DEBUG", "LOADAOF"), "OK");
+    assert.deepEqual(await t.read(3000), { push: ["invalidate", null] });
+  });
+});
+
+Deno.test("a replica's full sync sends its tracking clients a null invalidation", async () => {
+  const primary = await startRedeno(["--repl-diskless-sync-delay", "0"]);
+  const replica = await startRedeno();
+  const cs: RespClient[] = [];
+  const open = async (port: number) => {
+    const c = await RespClient.connect(port);
+    cs.push(c);
+    return c;
+  };
+  try {
+    const p = await open(primary.port);
+    const r = await open(replica.port);
+    assert.equal(await p.call("SET", "k", "from-primary"), "OK");
+    assert.equal(await r.call("SET", "k", "local"), "OK");
+    const t = await trackingClient(() => open(replica.port), "k");
+    assert.equal(await r.call("REPLICAOF", "127.0.0.1", primary.port), "OK");
+    assert.deepEqual(await t.read(10000), { push: ["invalidate", null] });
+    await waitFor(async () => (await r.call("GET", "k")) === "from-primary", {
+      what: "replica synced",
+    });
+  } finally {
+    for (const c of cs) c.close();
+    await replica.stop();
+    await primary.stop();
+  }
+});

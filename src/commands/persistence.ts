@@ -161,6 +161,7 @@ registerDebugSubcommand("reload", (c, argv) => {
   if (flush) {
     // Redis's emptyData(): the keys and the function libraries
     for (const db of server.dbs) db.clear();
+    server.tracking?.flush();
     flushFunctionLibraries(server);
   }
   try {

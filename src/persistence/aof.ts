@@ -404,6 +404,7 @@ export class AofState implements PropagationSink {
       this.manifest = manifest;
       try {
         for (const db of this.server.dbs) db.clear();
+        this.server.tracking?.flush();
         runSync(this.#replayAll());
       } finally {
         this.manifest = own;
@@ -411,6 +412,8 @@ export class AofState implements PropagationSink {
       return;
     }
     for (const db of this.server.dbs) db.clear();
+    // Redis's emptyData: tracking clients get a null (flush) invalidation
+    this.server.tracking?.flush();
     runSync(this.#replayAll());
   }
 

@@ -479,6 +479,8 @@ export class MasterLink {
     primary.freeBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Flushing old data");
     for (const db of this.#server.dbs) db.clear();
+    // Redis's emptyData: tracking clients get a null (flush) invalidation
+    this.#server.tracking?.flush();
     if (!disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
     if (this.ctx.load === null) {
       this.#log("warning", "Can't load the MASTER synchronization DB: no RDB loader installed");
