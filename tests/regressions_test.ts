@@ -154,3 +154,51 @@ Deno.test("a replica's full sync sends its tracking clients a null invalidation"
     await primary.stop();
   }
 });
+
+Deno.test("EVAL without a shebang: the first denyoom call fails under OOM, allow-oom scripts may write", async () => {
+  await withServer(async (_t, open) => {
+    const c = await open();
+    assert.equal(await c.call("CONFIG", "SET", "maxmemory", 1), "OK");
+    try {
+      const e = await c.call("EVAL", "redis.call('set', 'x', 1)", 0);
+      assert.match(
+        String((e as { message?: string }).message ?? e),
+        /^OOM command not allowed when used memory > 'maxmemory'\. script: /,
+      );
+      const p = await c.call(
+        "EVAL",
+        "redis.call('get', 'x'); return redis.pcall('set', 'x', 1)",
+        0,
+      );
+      assert.equal(
+        String((p as { message?: string }).message ?? p),
+        "OOM command not allowed when used memory > 'maxmemory'.",
+      );
+      assert.equal(
+        await c.call("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'x', 1)", 0),
+        "OK",
+      );
+    } finally {
+      assert.equal(await c.call("CONFIG", "SET", "maxmemory", 0), "OK");
+    }
+  });
+});
+
+Deno.test("DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands", async () => {
+  await withServer(async (_t, open) => {
+    const c = await open();
+    const denied = await c.call("EVAL", "return redis.call('watch', 'k')", 1, "k");
+    assert.match(
+      String((denied as { message?: string }).message ?? denied),
+      /not allowed from script/,
+    );
+    assert.equal(await c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", 1), "OK");
+    assert.equal(await c.call("EVAL", "return redis.call('watch', 'k')", 1, "k"), "OK");
+    assert.equal(await c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", 0), "OK");
+    const again = await c.call("EVAL", "return redis.call('watch', 'k')", 1, "k");
+    assert.match(
+      String((again as { message?: string }).message ?? again),
+      /not allowed from script/,
+    );
+  });
+});

@@ -8,7 +8,8 @@ import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { globMatch } from "../store/glob.ts";
 import { runFor, scripting } from "../scripting/mod.ts";
-import { flagNames, killScript, runningScript } from "../scripting/engine.ts";
+import { denyScriptsDisabled, flagNames, killScript, runningScript } from "../scripting/engine.ts";
+import { registerDebugSubcommand } from "./server.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
 
 /** Splits numkeys / keys / args; replies with the error and returns null when bad. */
@@ -366,3 +367,18 @@ export const commands: CommandSpec[] = [
     cmd("scripting", "help", 2, "loading stale", help(FUNCTION_HELP), S),
   ]),
 ];
+
+// DEBUG SET-DISABLE-DENY-SCRIPTS <0|1>: as Redis (atoi of the argument, no validation)
+registerDebugSubcommand("set-disable-deny-scripts", (c, argv) => {
+  if (argv.length !== 3) {
+    return c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`,
+    );
+  }
+  if ((Number.parseInt(argv[2], 10) || 0) !== 0) denyScriptsDisabled.add(c.server);
+  else denyScriptsDisabled.delete(c.server);
+  c.reply.simple("OK");
+}, [
+  "SET-DISABLE-DENY-SCRIPTS <0|1>",
+  "    Allow scripts to call commands flagged no-script (for tests).",
+]);

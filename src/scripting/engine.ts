@@ -125,6 +125,12 @@ export interface RunContext {
 let current: RunContext | null = null;
 
 /** The script running now, if any. */
+/**
+ * Servers where DEBUG SET-DISABLE-DENY-SCRIPTS 1 lets scripts call `noscript` commands
+ * (Redis's server.script_disable_deny_script, used by its test suite).
+ */
+export const denyScriptsDisabled = new WeakSet<Server>();
+
 export function runningScript(): RunContext | null {
   return current;
 }
@@ -333,7 +339,9 @@ function checkScriptCommand(ctx: RunContext, argv: string[]): string | null {
     return "Wrong number of args calling Redis command from script";
   }
   const flags = spec.flags;
-  if (flags.includes("noscript")) return "This Redis command is not allowed from script";
+  if (flags.includes("noscript") && !denyScriptsDisabled.has(ctx.server)) {
+    return "This Redis command is not allowed from script";
+  }
   if ((spec.name === "xread" || spec.name === "xreadgroup") && hasBlockOption(argv)) {
     return `${argv[0]} command is not allowed with BLOCK option from scripts`;
   }

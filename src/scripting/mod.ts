@@ -173,7 +173,8 @@ export function runFor(
     fake: scriptClient(server),
     name: target.name,
     readOnly: ro || flags.noWrites,
-    allowOom: flags.allowOom || flags.evalCompat,
+    // EVAL without a shebang is not allow-oom: its first denyoom call fails under OOM
+    allowOom: flags.allowOom,
     oomAtStart: server.maxmemoryExceeded !== null && server.maxmemoryExceeded(),
     resp: 2,
     wrote: false,
