@@ -202,3 +202,38 @@ Deno.test("DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands", 
     );
   });
 });
+
+Deno.test("a script's errors from redis.call/pcall and refused calls are counted once in errorstats", async () => {
+  await withServer(async (_t, open) => {
+    const c = await open();
+    assert.equal(await c.call("SET", "s", "a"), "OK");
+    const totalErrors = async () =>
+      Number(/total_error_replies:(\d+)/.exec(await c.call("INFO", "stats") as string)![1]);
+    const scripts = [
+      "return redis.pcall('incr','s')",
+      "return redis.call('incr','s')",
+      "local t = redis.pcall('incr','s') return 1",
+      "return redis.error_reply('MY err')",
+    ];
+    for (const script of scripts) {
+      assert.equal(await c.call("CONFIG", "RESETSTAT"), "OK");
+      await c.call("EVAL", script, 0);
+      assert.equal(await totalErrors(), 1, script);
+    }
+    // a call refused under OOM and swallowed by pcall: a rejected SET, one OOM error
+    assert.equal(await c.call("CONFIG", "SET", "maxmemory", 1), "OK");
+    try {
+      assert.equal(await c.call("CONFIG", "RESETSTAT"), "OK");
+      assert.equal(
+        await c.call("EVAL", "local t = redis.pcall('set','x','y') return 1", 1, "x"),
+        1,
+      );
+      const stats = await c.call("INFO", "commandstats") as string;
+      assert.match(stats, /cmdstat_set:calls=0,.*rejected_calls=1,failed_calls=0/);
+      assert.match(await c.call("INFO", "errorstats") as string, /errorstat_OOM:count=1\r\n/);
+      assert.equal(await totalErrors(), 1);
+    } finally {
+      assert.equal(await c.call("CONFIG", "SET", "maxmemory", 0), "OK");
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { lua } from "./fengari.ts";
 import type { Client } from "../client.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
-import { ls, type LuaState, pushStr, toStr } from "./vm.ts";
+import { errorCounted, ls, type LuaState, pushStr, toStr } from "./vm.ts";
 
 /** Error details Redis extracts from an error table. */
 export interface ErrorInfo {
@@ -74,7 +74,12 @@ function tableToReply(L: LuaState, c: Client, scriptResp: 2 | 3, depth: number):
   if (field(L, "err") === lua.LUA_TSTRING) {
     lua.lua_pop(L, 1);
     const info = errorInfo(L);
-    c.error(info.msg.replace(/[\r\n]/g, " "));
+    const msg = info.msg.replace(/[\r\n]/g, " ");
+    if (errorCounted(L)) {
+      // a command's error returned by redis.pcall: already in errorstats
+      c.commandFailed = true;
+      c.reply.error(msg);
+    } else c.error(msg);
     return;
   }
   lua.lua_pop(L, 1);

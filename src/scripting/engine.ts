@@ -17,8 +17,10 @@ import { errorInfo, luaToReply, replyToLua } from "./convert.ts";
 import { setBusyScript } from "./busy.ts";
 import { openRedisLibs } from "./libs.ts";
 import {
+  errorCounted,
   ls,
   type LuaState,
+  markErrorCounted,
   pushErrorTable,
   pushStr,
   raiseError,
@@ -303,7 +305,12 @@ function redisCall(L: LuaState, raise: boolean): number {
     return raiseOrReturn(L, raise, "Lua redis lib command arguments must be strings or integers");
   }
   const refusal = checkScriptCommand(ctx, argv);
-  if (refusal !== null) return raiseOrReturn(L, raise, refusal);
+  if (refusal !== null) {
+    // counted in errorstats here, as Redis's scriptCall does (afterErrorReply)
+    ctx.server.stats.countError(refusal.startsWith("-") ? refusal.slice(1) : "ERR " + refusal);
+    pushErrorTable(L, refusal, true);
+    return raise ? lua.lua_error(L) : 1;
+  }
   const fake = ctx.fake;
   const spec = fake.spec!;
   const dirty = ctx.server.dirty;
@@ -313,11 +320,13 @@ function redisCall(L: LuaState, raise: boolean): number {
   if (ctx.server.dirty !== dirty) ctx.wrote = true;
   const err = replyToLua(L, fake.reply.buf, fake.reply.len);
   fake.reply.len = 0;
+  // the command's error reply was counted in errorstats when the command replied it
   if (err !== null && raise) {
     lua.lua_pop(L, 1);
-    pushErrorTable(L, "-" + err);
+    pushErrorTable(L, "-" + err, true);
     return lua.lua_error(L);
   }
+  if (err !== null && lua.lua_type(L, -1) === lua.LUA_TTABLE) markErrorCounted(L);
   return 1;
 }
 
@@ -326,8 +335,23 @@ function raiseOrReturn(L: LuaState, raise: boolean, error: string): number {
   return raise ? lua.lua_error(L) : 1;
 }
 
-/** Redis's scriptCall checks; sets fake.spec on success, else returns the error. */
+/**
+ * Redis's scriptCall checks; sets fake.spec on success, else returns the error. A known
+ * command refused here counts as a rejected call in its commandstats, as in Redis.
+ */
 function checkScriptCommand(ctx: RunContext, argv: string[]): string | null {
+  const refusal = checkScriptCall(ctx, argv);
+  if (refusal !== null) {
+    let spec: CommandSpec | undefined = COMMANDS.get(argv[0].toLowerCase());
+    if (spec?.subcommands !== undefined && argv.length > 1) {
+      spec = spec.subcommands.get(argv[1].toLowerCase());
+    }
+    if (spec !== undefined) ctx.server.stats.rejected(spec);
+  }
+  return refusal;
+}
+
+function checkScriptCall(ctx: RunContext, argv: string[]): string | null {
   let spec: CommandSpec | undefined = COMMANDS.get(argv[0].toLowerCase());
   if (spec === undefined) return "Unknown Redis command called from script";
   if (spec.subcommands !== undefined && argv.length > 1) {
@@ -624,7 +648,12 @@ function replyScriptError(L: LuaState, c: Client, name: string): void {
   if (info.line !== null && info.source !== null) {
     msg += ` script: ${name}, on ${info.source}:${info.line}.`;
   }
-  c.error(msg.replace(/[\r\n]/g, " "));
+  msg = msg.replace(/[\r\n]/g, " ");
+  if (errorCounted(L)) {
+    // already in errorstats (Redis: ERR_REPLY_FLAG_NO_STATS_UPDATE)
+    c.commandFailed = true;
+    c.reply.error(msg);
+  } else c.error(msg);
 }
 
 /** The error message of the error table at the top of the stack, without position. */

@@ -48,8 +48,12 @@ export function setIntField(L: LuaState, name: string, value: number): void {
   lua.lua_setfield(L, -2, ls(name));
 }
 
-/** Pushes a Redis error table {err="CODE msg"} (Redis: luaPushErrorBuff). */
-export function pushErrorTable(L: LuaState, error: string): void {
+/**
+ * Pushes a Redis error table {err="CODE msg"} (Redis: luaPushErrorBuff). `counted`: the
+ * error is already in errorstats (a command's error reply, a refused call), so the script's
+ * final error reply must not count it again (Redis's ignore_error_stats_update field).
+ */
+export function pushErrorTable(L: LuaState, error: string, counted = false): void {
   let msg: string;
   let code: string;
   if (error.startsWith("-")) {
@@ -68,7 +72,26 @@ export function pushErrorTable(L: LuaState, error: string): void {
   msg = msg.replace(/^[\r\n]+|[\r\n]+$/g, "");
   lua.lua_createtable(L, 0, 1);
   setStrField(L, "err", `${code} ${msg}`);
+  if (counted) markErrorCounted(L);
 }
+
+/** Sets ignore_error_stats_update=true on the error table at the top of the stack. */
+export function markErrorCounted(L: LuaState): void {
+  lua.lua_pushstring(L, ls(IGNORE_STATS));
+  lua.lua_pushboolean(L, true);
+  lua.lua_rawset(L, -3);
+}
+
+/** True if the error table at the top of the stack was already counted in errorstats. */
+export function errorCounted(L: LuaState): boolean {
+  lua.lua_pushstring(L, ls(IGNORE_STATS));
+  lua.lua_rawget(L, -2);
+  const counted = lua.lua_toboolean(L, -1);
+  lua.lua_pop(L, 1);
+  return counted;
+}
+
+const IGNORE_STATS = "ignore_error_stats_update";
 
 /** Raises a Redis error table from a JS function (does not return to Lua). */
 export function raiseError(L: LuaState, error: string): number {
