@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RespClient, startRedeno } from "./helpers.ts";
+import { recordPropagatedLines, RespClient, startRedeno } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 import { decodeScore, encodeScore, geoDistance, standardGeohash } from "../src/store/geohash.ts";
 
@@ -248,13 +248,7 @@ Deno.test("geohash scores round-trip and distances follow Redis's haversine", ()
 
 Deno.test("GEOADD is propagated as ZADD with geohash scores", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      const parts = new TextDecoder().decode(bytes).split("\r\n");
-      propagated.push(parts.filter((_, i) => i % 2 === 0 && i > 0).join(" "));
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const c = await RespClient.connect(t.port);
   try {
     assert.equal(await c.call("GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo"), 1);

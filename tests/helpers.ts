@@ -649,3 +649,14 @@ export function parseCommands(bytes: Uint8Array): string[][] {
   }
   return out;
 }
+
+/** Records every command `t` propagates (AOF/replication feed), as its argv joined by spaces. */
+export function recordPropagatedLines(t: TestServer): string[] {
+  const out: string[] = [];
+  t.server.sinks.push({
+    feed(_db, bytes) {
+      for (const argv of parseCommands(bytes)) out.push(argv.join(" "));
+    },
+  });
+  return out;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RespClient, startRedeno, waitFor } from "./helpers.ts";
+import { recordPropagatedLines, RespClient, startRedeno, waitFor } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 
 const BIN = "\x00\xff\x80bin\r\n";
@@ -215,13 +215,7 @@ Deno.test("SSCAN of a large set visits every member, even while members are remo
 
 Deno.test("SPOP propagates as SREM (or DEL when it takes everything), like Redis 7.0", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      const parts = new TextDecoder().decode(bytes).split("\r\n");
-      propagated.push(parts.filter((_, i) => i % 2 === 0 && i > 0).join(" "));
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const c = await RespClient.connect(t.port);
   try {
     await c.call("SADD", "s", "a", "b", "c", "d");

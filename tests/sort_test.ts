@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RespClient, startRedeno } from "./helpers.ts";
+import { recordPropagatedLines, RespClient, startRedeno } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 
 const SORTS: Step[] = [
@@ -72,13 +72,7 @@ Deno.test({
 
 Deno.test("SORT ... STORE is propagated and notifies like a list write", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      const parts = new TextDecoder().decode(bytes).split("\r\n");
-      propagated.push(parts.filter((_, i) => i % 2 === 0 && i > 0).join(" "));
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const c = await RespClient.connect(t.port);
   try {
     await c.call("SADD", "s", "3", "1", "2");

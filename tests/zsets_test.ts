@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RespClient, startRedeno, waitFor } from "./helpers.ts";
+import { recordPropagatedLines, RespClient, startRedeno, waitFor } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 import { NIL, ZSetValue } from "../src/store/zset.ts";
 
@@ -372,16 +372,7 @@ Deno.test("ZSCAN of a large sorted set returns every member once the cursor is 0
 
 Deno.test("BZPOPMIN blocks until ZADD and propagates as ZPOPMIN", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      propagated.push(
-        new TextDecoder().decode(bytes).split("\r\n").filter((_, i) => i % 2 === 0 && i > 0).join(
-          " ",
-        ),
-      );
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const blocked = await RespClient.connect(t.port);
   const writer = await RespClient.connect(t.port);
   try {
@@ -402,16 +393,7 @@ Deno.test("BZPOPMIN blocks until ZADD and propagates as ZPOPMIN", async () => {
 
 Deno.test("BZPOPMAX times out with a null array; BZMPOP serves in FIFO order", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      propagated.push(
-        new TextDecoder().decode(bytes).split("\r\n").filter((_, i) => i % 2 === 0 && i > 0).join(
-          " ",
-        ),
-      );
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const a = await RespClient.connect(t.port);
   const b = await RespClient.connect(t.port);
   const w = await RespClient.connect(t.port);
@@ -447,16 +429,7 @@ Deno.test("BZPOPMAX times out with a null array; BZMPOP serves in FIFO order", a
 
 Deno.test("ZMPOP and served pops are propagated as ZPOPMIN/ZPOPMAX with a count", async () => {
   const t = await startRedeno();
-  const propagated: string[] = [];
-  t.server.sinks.push({
-    feed(_db, bytes) {
-      propagated.push(
-        new TextDecoder().decode(bytes).split("\r\n").filter((_, i) => i % 2 === 0 && i > 0).join(
-          " ",
-        ),
-      );
-    },
-  });
+  const propagated = recordPropagatedLines(t);
   const c = await RespClient.connect(t.port);
   try {
     await c.call("ZADD", "z", "1", "a", "2", "b", "3", "c");
