@@ -1256,6 +1256,46 @@ Deno.test({
   },
 });
 
+/** Writes of every string/key family the two replication tests apply on a primary. */
+const REPLICATED_SCRIPT: Cmd[] = [
+  ["SET", "a", "1"],
+  ["SET", "b", "v", "EX", "1000"],
+  ["SET", "c", "v", "PX", "1000000", "GET"],
+  ["SETEX", "d", "1000", "v"],
+  ["GETEX", "d", "PERSIST"],
+  ["GETEX", "a", "EX", "500"],
+  ["INCRBYFLOAT", "f", "0.1"],
+  ["INCRBYFLOAT", "f", "0.2"],
+  ["INCRBYFLOAT", "g", "12345.6789"],
+  ["INCRBY", "n", "9223372036854775806"],
+  ["APPEND", "s", "hello"],
+  ["SETRANGE", "s", "10", "world"],
+  ["SETBIT", "bits", "100", "1"],
+  ["BITFIELD", "bits", "SET", "i16", "#3", "-1234", "INCRBY", "u7", "0", "100"],
+  ["BITOP", "XOR", "x", "bits", "s"],
+  ["MSET", "m1", "1", "m2", "2"],
+  ["MSETNX", "m3", "3", "m4", "4"],
+  ["RENAME", "m1", "m5"],
+  ["COPY", "m5", "m6", "DB", "3"],
+  ["MOVE", "m2", "4"],
+  ["SWAPDB", "3", "5"],
+  ["EXPIRE", "m3", "1000", "NX"],
+  ["PEXPIREAT", "m4", "99999999999999"],
+  ["PERSIST", "m4"],
+  ["EXPIRE", "m4", "-1"],
+  ["GETDEL", "m5"],
+  ["MULTI"],
+  ["SET", "t1", "1"],
+  ["INCR", "t1"],
+  ["SELECT", "6"],
+  ["SET", "t2", "2"],
+  ["EXEC"],
+  ["SELECT", "0"],
+  ["RPUSH", "list", "a", "b"],
+  ["COPY", "list", "list2"],
+  ["SET", "gone", "v", "PX", "1"],
+];
+
 Deno.test({
   name: "a real redis-server replica of Redeno ends with the same dataset after these writes",
   ignore: !HAVE_REDIS,
@@ -1272,44 +1312,7 @@ Deno.test({
     const rc = await RespClient.connect(replica.port);
     try {
       await waitLinkUp(rc);
-      const script: Cmd[] = [
-        ["SET", "a", "1"],
-        ["SET", "b", "v", "EX", "1000"],
-        ["SET", "c", "v", "PX", "1000000", "GET"],
-        ["SETEX", "d", "1000", "v"],
-        ["GETEX", "d", "PERSIST"],
-        ["GETEX", "a", "EX", "500"],
-        ["INCRBYFLOAT", "f", "0.1"],
-        ["INCRBYFLOAT", "f", "0.2"],
-        ["INCRBYFLOAT", "g", "12345.6789"],
-        ["INCRBY", "n", "9223372036854775806"],
-        ["APPEND", "s", "hello"],
-        ["SETRANGE", "s", "10", "world"],
-        ["SETBIT", "bits", "100", "1"],
-        ["BITFIELD", "bits", "SET", "i16", "#3", "-1234", "INCRBY", "u7", "0", "100"],
-        ["BITOP", "XOR", "x", "bits", "s"],
-        ["MSET", "m1", "1", "m2", "2"],
-        ["MSETNX", "m3", "3", "m4", "4"],
-        ["RENAME", "m1", "m5"],
-        ["COPY", "m5", "m6", "DB", "3"],
-        ["MOVE", "m2", "4"],
-        ["SWAPDB", "3", "5"],
-        ["EXPIRE", "m3", "1000", "NX"],
-        ["PEXPIREAT", "m4", "99999999999999"],
-        ["PERSIST", "m4"],
-        ["EXPIRE", "m4", "-1"],
-        ["GETDEL", "m5"],
-        ["MULTI"],
-        ["SET", "t1", "1"],
-        ["INCR", "t1"],
-        ["SELECT", "6"],
-        ["SET", "t2", "2"],
-        ["EXEC"],
-        ["SELECT", "0"],
-        ["RPUSH", "list", "a", "b"],
-        ["COPY", "list", "list2"],
-        ["SET", "gone", "v", "PX", "1"],
-      ];
+      const script = REPLICATED_SCRIPT;
       for (const command of script) {
         assertEquals(!((await primary.call(...command)) instanceof Error), true);
       }
@@ -1367,44 +1370,7 @@ Deno.test({
     const ours = await RespClient.connect(t.port);
     try {
       await waitLinkUp(ours);
-      const script: Cmd[] = [
-        ["SET", "a", "1"],
-        ["SET", "b", "v", "EX", "1000"],
-        ["SET", "c", "v", "PX", "1000000", "GET"],
-        ["SETEX", "d", "1000", "v"],
-        ["GETEX", "d", "PERSIST"],
-        ["GETEX", "a", "EX", "500"],
-        ["INCRBYFLOAT", "f", "0.1"],
-        ["INCRBYFLOAT", "f", "0.2"],
-        ["INCRBYFLOAT", "g", "12345.6789"],
-        ["INCRBY", "n", "9223372036854775806"],
-        ["APPEND", "s", "hello"],
-        ["SETRANGE", "s", "10", "world"],
-        ["SETBIT", "bits", "100", "1"],
-        ["BITFIELD", "bits", "SET", "i16", "#3", "-1234", "INCRBY", "u7", "0", "100"],
-        ["BITOP", "XOR", "x", "bits", "s"],
-        ["MSET", "m1", "1", "m2", "2"],
-        ["MSETNX", "m3", "3", "m4", "4"],
-        ["RENAME", "m1", "m5"],
-        ["COPY", "m5", "m6", "DB", "3"],
-        ["MOVE", "m2", "4"],
-        ["SWAPDB", "3", "5"],
-        ["EXPIRE", "m3", "1000", "NX"],
-        ["PEXPIREAT", "m4", "99999999999999"],
-        ["PERSIST", "m4"],
-        ["EXPIRE", "m4", "-1"],
-        ["GETDEL", "m5"],
-        ["MULTI"],
-        ["SET", "t1", "1"],
-        ["INCR", "t1"],
-        ["SELECT", "6"],
-        ["SET", "t2", "2"],
-        ["EXEC"],
-        ["SELECT", "0"],
-        ["RPUSH", "list", "a", "b"],
-        ["COPY", "list", "list2"],
-        ["SET", "gone", "v", "PX", "1"],
-      ];
+      const script = REPLICATED_SCRIPT;
       for (const command of script) await primary.call(...command);
       await new Promise((res) => setTimeout(res, 10));
       await primary.call("GET", "gone");
