@@ -14,6 +14,7 @@ import {
   startRedeno,
   waitFor,
 } from "./helpers.ts";
+import { withPair } from "./side_by_side.ts";
 import { COMMANDS } from "../src/commands/mod.ts";
 import { hashPassword } from "../src/acl.ts";
 
@@ -55,26 +56,17 @@ async function sideBySide(
   ) => Promise<void>,
   args: string[] = [],
 ): Promise<void> {
-  const t = await startRedeno(args);
-  const r = await startRealRedis(args);
-  const ours = await RespClient.connect(t.port);
-  const real = await RespClient.connect(r.port);
-  try {
+  await withPair(async (p) => {
     await body(
       async (...cmd) => {
-        const [a, b] = await Promise.all([ours.call(...cmd), real.call(...cmd)]);
+        const [a, b] = await p.both(...cmd);
         assert.deepEqual(normalizeReply(a), normalizeReply(b), `reply to ${JSON.stringify(cmd)}`);
         return a;
       },
-      ours,
-      real,
+      p.ours,
+      p.real,
     );
-  } finally {
-    ours.close();
-    real.close();
-    await r.stop();
-    await t.stop();
-  }
+  }, args);
 }
 
 /** Starts Redeno and returns a connected admin client; stops both afterwards. */

@@ -1,34 +1,20 @@
 import assert from "node:assert/strict";
-import {
-  HAVE_REDIS,
-  type Reply,
-  RespClient,
-  RespError,
-  startRealRedis,
-  startRedeno,
-  waitFor,
-} from "./helpers.ts";
+import { HAVE_REDIS, type Reply, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
+import { withPair } from "./side_by_side.ts";
 
 /** Sends the same commands to Redeno and a real redis-server; returns both reply lists. */
 async function sideBySide(commands: string[][]): Promise<[Reply[], Reply[]]> {
-  const ours = await startRedeno();
-  const real = await startRealRedis();
-  const a = await RespClient.connect(ours.port);
-  const b = await RespClient.connect(real.port);
-  try {
+  let result: [Reply[], Reply[]] = [[], []];
+  await withPair(async ({ ours: a, real: b }) => {
     const ra: Reply[] = [];
     const rb: Reply[] = [];
     for (const cmd of commands) {
       ra.push(await a.call(...cmd));
       rb.push(await b.call(...cmd));
     }
-    return [ra, rb];
-  } finally {
-    a.close();
-    b.close();
-    await ours.stop();
-    await real.stop();
-  }
+    result = [ra, rb];
+  });
+  return result;
 }
 
 Deno.test({
