@@ -5,33 +5,10 @@
  * lacks, so that rules naming them are accepted and category sizes match Redis's.
  */
 import { COMMANDS } from "./commands/mod.ts";
-import { aclCategories, cmd, type CommandSpec, fullName } from "./commands/table.ts";
-import { EXPLICIT_CATEGORIES, REDIS_COMMAND_CATEGORIES } from "./acl_tables.ts";
+import { aclCategories, CATEGORIES, cmd, type CommandSpec, fullName } from "./commands/table.ts";
 
-/** Redis's ACL categories, in Redis's order (ACL CAT, descriptor generation). */
-export const CATEGORIES = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
-] as const;
+export { CATEGORIES };
+import { EXPLICIT_CATEGORIES, REDIS_COMMAND_CATEGORIES } from "./acl_tables.ts";
 
 /** A command or subcommand as ACL rules see it. */
 export interface AclCommand {

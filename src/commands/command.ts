@@ -5,36 +5,19 @@
  */
 import type { Client } from "../client.ts";
 import { COMMANDS } from "./mod.ts";
-import { aclCategories, cmd, commandKeys, type CommandSpec, container, fullName } from "./table.ts";
+import {
+  aclCategories,
+  CATEGORIES,
+  cmd,
+  commandKeys,
+  type CommandSpec,
+  container,
+  fullName,
+} from "./table.ts";
 import { COMMAND_DOCS, COMMAND_KEY_SPECS, type DocNode } from "./docs.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import { globMatch } from "../store/glob.ts";
 import { ERR } from "../errors.ts";
-
-/** Redis's ACL category order (COMMAND INFO prints categories in this order). */
-const CATEGORY_ORDER = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
-];
 
 /** Writes a tagged-JSON docs node (see docs.ts) as a reply. */
 export function writeDocNode(r: ReplyWriter, node: DocNode): void {
@@ -64,8 +47,8 @@ export function writeDocNode(r: ReplyWriter, node: DocNode): void {
 
 function sortedCategories(spec: CommandSpec): string[] {
   const cats = aclCategories(spec);
-  const known = CATEGORY_ORDER.filter((c) => cats.includes(c));
-  return [...known, ...cats.filter((c) => !CATEGORY_ORDER.includes(c))];
+  const known = CATEGORIES.filter((c) => cats.includes(c));
+  return [...known, ...cats.filter((c) => !(CATEGORIES as readonly string[]).includes(c))];
 }
 
 /** Key specs derived from first/last/step when Redis's own are unknown. */

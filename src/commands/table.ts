@@ -179,6 +179,31 @@ export function fullName(spec: CommandSpec): string {
   return spec.parent ? `${spec.parent}|${spec.name}` : spec.name;
 }
 
+/** Redis's ACL categories, in Redis's order (ACL CAT, descriptors, COMMAND INFO). */
+export const CATEGORIES = [
+  "keyspace",
+  "read",
+  "write",
+  "set",
+  "sortedset",
+  "list",
+  "hash",
+  "string",
+  "bitmap",
+  "hyperloglog",
+  "geo",
+  "stream",
+  "pubsub",
+  "admin",
+  "fast",
+  "slow",
+  "blocking",
+  "dangerous",
+  "connection",
+  "transaction",
+  "scripting",
+] as const;
+
 /** ACL categories of a command: derived from flags plus its own. */
 export function aclCategories(spec: CommandSpec): string[] {
   const out = new Set<string>();
