@@ -236,20 +236,9 @@ function collectByScore(
   limit: number,
   out: ZNode[],
 ): void {
-  if (offset > 0 && offset >= z.size) return;
-  if (offset < 0) return;
-  let n = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
+  const first = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
   const inside = (x: ZNode) => rev ? scoreGteMin(z.scoreOf(x), r) : scoreLteMax(z.scoreOf(x), r);
-  while (n !== NIL && offset > 0) {
-    if (!inside(n)) return;
-    offset--;
-    n = rev ? z.prev(n) : z.next(n);
-  }
-  while (n !== NIL && limit !== 0 && inside(n)) {
-    out.push(n);
-    limit--;
-    n = rev ? z.prev(n) : z.next(n);
-  }
+  collectInRange(z, first, inside, rev, offset, limit, out);
 }
 
 function collectByLex(
@@ -260,10 +249,26 @@ function collectByLex(
   limit: number,
   out: ZNode[],
 ): void {
-  if (offset > 0 && offset >= z.size) return;
-  if (offset < 0) return;
-  let n = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
+  const first = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
   const inside = (x: ZNode) => rev ? lexGteMin(z.member(x), r) : lexLteMax(z.member(x), r);
+  collectInRange(z, first, inside, rev, offset, limit, out);
+}
+
+/**
+ * Walks from `first` (the range's first node in walk order) while `inside` holds,
+ * skipping `offset` nodes and collecting at most `limit` (negative = all).
+ */
+function collectInRange(
+  z: ZSetValue,
+  first: ZNode,
+  inside: (n: ZNode) => boolean,
+  rev: boolean,
+  offset: number,
+  limit: number,
+  out: ZNode[],
+): void {
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return;
+  let n = first;
   while (n !== NIL && offset > 0) {
     if (!inside(n)) return;
     offset--;
