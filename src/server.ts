@@ -252,6 +252,11 @@ export class Server implements KeyspaceHost {
   port = 0;
   readonly listeners: Deno.Listener[] = [];
   #pendingOps: Array<{ dbId: number; argv: string[]; replOnly: boolean }> = [];
+  /**
+   * While true, queued commands are not fed to the sinks: a script that yields to the
+   * event loop (busy script) keeps its effects together until it ends.
+   */
+  propagationHeld = false;
   #cron: ReturnType<typeof setInterval> | undefined;
   #shuttingDown = false;
 
@@ -375,7 +380,7 @@ export class Server implements KeyspaceHost {
    */
   flushPropagation(wrapMulti = true): void {
     const ops = this.#pendingOps;
-    if (ops.length === 0) return;
+    if (ops.length === 0 || this.propagationHeld) return;
     this.#pendingOps = [];
     if (this.sinks.length === 0) return;
     const wrap = wrapMulti && ops.length > 1;

@@ -8,10 +8,14 @@ import { busyScriptError } from "../src/scripting/busy.ts";
 import { RespClient, RespError, startRedeno, type TestServer, waitFor } from "./helpers.ts";
 import { compareSteps, IGNORE_SIDE_BY_SIDE, type Step, withPair } from "./side_by_side.ts";
 
-/** Collects propagated commands as arrays of binary strings. */
-function recordPropagation(t: TestServer): string[][] {
+/**
+ * Collects propagated commands as arrays of binary strings, as an AOF-like sink or, with
+ * `replication`, as a replication sink (which also receives replica-only commands).
+ */
+function recordPropagation(t: TestServer, replication = false): string[][] {
   const fed: string[][] = [];
   t.server.sinks.push({
+    replication,
     feed(_db, command) {
       let pos = 0;
       const line = () => {
@@ -213,6 +217,23 @@ Deno.test("A script's writes are propagated as its effects in MULTI/EXEC, never 
       "lpush",
       "pexpireat",
     ]);
+  } finally {
+    c.close();
+    await t.stop();
+  }
+});
+
+Deno.test("PUBLISH inside a script reaches replicas but not the AOF, as Redis's PROPAGATE_REPL", async () => {
+  const t = await startRedeno();
+  const aof = recordPropagation(t);
+  const replicas = recordPropagation(t, true);
+  const c = await RespClient.connect(t.port);
+  try {
+    await c.call("EVAL", "redis.call('set', 'a', '1'); redis.call('publish', 'ch', 'm')", 0);
+    const names = (fed: string[][]) =>
+      fed.filter((x) => x[0].toUpperCase() !== "SELECT").map((x) => x[0].toLowerCase());
+    assert.deepEqual(names(replicas), ["multi", "set", "publish", "exec"]);
+    assert.deepEqual(names(aof), ["multi", "set", "exec"]);
   } finally {
     c.close();
     await t.stop();

@@ -455,7 +455,7 @@ export function runScript(
   ctx.thread = run.thread;
   ctx.threadRef = run.threadRef;
   ctx.canYield = c.conn !== null && !c.isMaster && !ctx.server.inExec;
-  propagationHold(ctx.server).ops = [];
+  ctx.server.propagationHeld = true;
   lua.lua_sethook(run.thread, countHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
   resumeScript(ctx, run.nargs);
 }
@@ -543,36 +543,13 @@ function resumeScript(ctx: RunContext, nargs: number): void {
 }
 
 /**
- * A script's effects are held while it runs and queued for propagation when it ends,
- * so that they form one MULTI/EXEC even when a busy script spans event-loop turns (the
- * cron flushes propagation). Installed once per server over alsoPropagate.
+ * A script's effects stay queued while it runs and are propagated when it ends, so they
+ * form one MULTI/EXEC even when a busy script spans event-loop turns.
  */
-interface PropagationHold {
-  ops: Array<{ dbId: number; argv: string[] }> | null;
-}
-
-const HOLDS = new WeakMap<Server, PropagationHold>();
-
-function propagationHold(server: Server): PropagationHold {
-  let hold = HOLDS.get(server);
-  if (hold === undefined) {
-    const h: PropagationHold = { ops: null };
-    hold = h;
-    HOLDS.set(server, h);
-    const propagate = server.alsoPropagate.bind(server);
-    server.alsoPropagate = (dbId: number, argv: string[]) => {
-      if (h.ops !== null) h.ops.push({ dbId, argv });
-      else propagate(dbId, argv);
-    };
-  }
-  return hold;
-}
-
 function releasePropagation(server: Server): void {
-  const hold = propagationHold(server);
-  const ops = hold.ops;
-  hold.ops = null;
-  if (ops !== null) { for (const op of ops) server.alsoPropagate(op.dbId, op.argv); }
+  server.propagationHeld = false;
+  // a script that yielded ends outside any command: nothing else would flush it now
+  if (server.executing === 0) server.flushPropagation();
 }
 
 function enterBusy(ctx: RunContext): void {
