@@ -4,7 +4,7 @@
  */
 import type { Client } from "./client.ts";
 import { COMMANDS } from "./commands/mod.ts";
-import { type CommandSpec, FLAG_BITS, fullName } from "./commands/table.ts";
+import { type CommandSpec, CONSTANT_TIME_BIT, FLAG_BITS, fullName } from "./commands/table.ts";
 import { ERR } from "./errors.ts";
 import { busyScriptError } from "./scripting/busy.ts";
 
@@ -119,17 +119,6 @@ const B_SKIP_MONITOR = FLAG_BITS.skip_monitor;
 const B_ADMIN = FLAG_BITS.admin;
 const B_FAST = FLAG_BITS.fast;
 const B_READONLY = FLAG_BITS.readonly;
-/**
- * Not a Redis flag: commands timed like fast ones inside a pipeline (see call()). SET
- * and its variants are O(1) here (Redis leaves them without "fast" only because freeing
- * a big old value is O(N), which the garbage collector does for us).
- */
-const B_CHEAP_TIMING = 1 << 30;
-for (const name of ["set", "setnx", "setex", "psetex", "getset"]) {
-  const spec = COMMANDS.get(name);
-  if (spec !== undefined) spec.bits |= B_CHEAP_TIMING;
-}
-
 function mayReplicate(spec: CommandSpec): boolean {
   return (spec.bits & (B_WRITE | B_MAY_REPLICATE)) !== 0;
 }
@@ -276,7 +265,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   // command is a tenth of the cost of a pipelined SET)
   let end: number;
   if (!server.clockFresh || !server.moreInBatch) end = server.readClock();
-  else if ((spec.bits & (B_FAST | B_CHEAP_TIMING)) !== 0 && (++fastRun & 31) !== 0) {
+  else if ((spec.bits & (B_FAST | CONSTANT_TIME_BIT)) !== 0 && (++fastRun & 31) !== 0) {
     end = server.clock;
   } else end = server.tickClock();
   const usec = Math.round((end - start) * 1000);

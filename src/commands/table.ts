@@ -55,6 +55,14 @@ export const FLAG_BITS: Record<CommandFlag, number> = {
   asking: 1 << 19,
 };
 
+/**
+ * Not a Redis flag (never printed): a command Redeno runs in O(1) although Redis does not
+ * flag it `fast` (SET and its variants are O(N) in Redis only because freeing a big old
+ * value is; the garbage collector does that here). Dispatch times such commands like fast
+ * ones inside a pipeline.
+ */
+export const CONSTANT_TIME_BIT = 1 << 30;
+
 /** One command (or subcommand) of the table. */
 export interface CommandSpec {
   /** lowercase name; for subcommands the subcommand part only ("get") */
@@ -117,6 +125,8 @@ export interface CmdOptions {
   complexity?: string;
   args?: DocArg[];
   redact?: (argv: string[]) => string[];
+  /** sets CONSTANT_TIME_BIT */
+  constantTime?: boolean;
 }
 
 /**
@@ -137,7 +147,8 @@ export function cmd(
     name,
     arity,
     flags: list,
-    bits: list.reduce((b, f) => b | (FLAG_BITS[f] ?? 0), 0),
+    bits: list.reduce((b, f) => b | (FLAG_BITS[f] ?? 0), 0) |
+      (options.constantTime ? CONSTANT_TIME_BIT : 0),
     firstKey,
     lastKey,
     step,
