@@ -44,7 +44,10 @@ Deno.test({
     const nodes: Node[] = [];
     const clients: RespClient[] = [];
     try {
-      const old = await start(false);
+      // no PING from the old primary after the promotion: it would (correctly) move its
+      // own and the sibling's offsets past the promoted node's history and force full
+      // resyncs; Redis's psync2 tests guard the same race the same way
+      const old = await start(false, ["--repl-ping-replica-period", "3600"]);
       nodes.push(old);
       const oc = await RespClient.connect(old.port);
       clients.push(oc);
