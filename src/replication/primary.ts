@@ -84,7 +84,12 @@ export class Primary implements PropagationSink {
   #noReplicasSince = Date.now();
   #waiters: Waiter[] = [];
   #ackRequested = false;
-  #cronLoops = 0;
+  /**
+   * Redis's replication_cron_loops. Loop 0 (a PING when replicas exist) happens at server
+   * start in Redis, before any replica can attach; counting it as done keeps a first cron
+   * tick delayed by a busy event loop from pinging fresh replicas at a random moment.
+   */
+  #cronLoops = 1;
   #flushScheduled = false;
   #obufLimits = { hard: 0, soft: 0, softSeconds: 0 };
 
