@@ -124,7 +124,10 @@ export class Acl {
   /** The permission check dispatch runs before each command: an error or null. */
   check(c: Client, spec: CommandSpec, argv: string[]): string | null {
     this.current = c;
-    const user = this.users.get(c.user) ?? this.defaultUser;
+    // "default" always names defaultUser (it cannot be deleted): no Map lookup for it
+    const user = c.user === "default"
+      ? this.defaultUser
+      : this.users.get(c.user) ?? this.defaultUser;
     if (user.unrestricted) return null;
     const { result, index } = checkCommandPerm(user, spec, argv);
     if (result === ACL_OK) return null;
