@@ -5,6 +5,7 @@ import { ERR } from "../errors.ts";
 import { type HashLimits, HashValue } from "../store/hash.ts";
 import { parseBigInt64, parseInteger } from "../resp/bytes.ts";
 import { globMatch } from "../store/glob.ts";
+import { encodingLimits } from "./encoding_limits.ts";
 import {
   addLongDouble,
   formatLongDoubleHuman,
@@ -49,10 +50,7 @@ function writeOrCreateHash(c: Client, key: string): HashValue | null {
 }
 
 function limits(c: Client): HashLimits {
-  return {
-    maxEntries: c.server.config.num("hash-max-listpack-entries"),
-    maxValue: c.server.config.num("hash-max-listpack-value"),
-  };
+  return encodingLimits(c).hash;
 }
 
 /** Sets field/value pairs from argv[2..]; returns how many fields were new. */

@@ -7,6 +7,7 @@ import { cmd, type CommandSpec } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { SetValue } from "../store/set.ts";
 import { globMatch } from "../store/glob.ts";
+import { encodingLimits } from "./encoding_limits.ts";
 import { COLL_ERR, longArg, parseCursor, parseScanOptions, replyScan } from "./zset_args.ts";
 
 /** The set at `key` for reading: undefined if missing, null after a WRONGTYPE reply. */
@@ -32,7 +33,7 @@ function writeSet(c: Client, key: string): SetValue | undefined | null {
 }
 
 function maxIntset(c: Client): number {
-  return c.server.config.num("set-max-intset-entries");
+  return encodingLimits(c).setMaxIntset;
 }
 
 /** Deletes an emptied set with the "del" notification; true if deleted. */

@@ -125,8 +125,76 @@ export function parseLong(c: Client, arg: string, msg: string = ERR.notInteger):
 /** Replies one entry: [id, [field, value, ...]]. */
 export function replyEntry(c: Client, id: StreamId, fields: string[]): void {
   c.reply.array(2);
-  c.reply.bulk(formatId(id));
+  replyId(c, id);
   c.reply.bulkArray(fields);
+}
+
+/** Decimal digits of a non-negative safe integer. */
+function digitCount(v: number): number {
+  let n = 1;
+  if (v >= 1e8) {
+    v = Math.floor(v / 1e8);
+    n = 9;
+  }
+  let small = v | 0;
+  while (small >= 10) {
+    small = (small / 10) | 0;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Writes the decimal digits of non-negative safe integer `v` ending before `end`, in
+ * int32 arithmetic (a double's % is a C call): the low 8 digits, then the high ones.
+ */
+function writeDigits(b: Uint8Array, end: number, v: number): void {
+  let low: number;
+  if (v >= 1e8) {
+    const high = Math.floor(v / 1e8);
+    low = (v - high * 1e8) | 0;
+    for (let k = 0; k < 8; k++) {
+      const q = (low / 10) | 0;
+      b[--end] = 48 + low - q * 10;
+      low = q;
+    }
+    // below 2^53, the high part has at most 8 digits too
+    low = high | 0;
+  } else low = v | 0;
+  do {
+    const q = (low / 10) | 0;
+    b[--end] = 48 + low - q * 10;
+    low = q;
+  } while (low > 0);
+}
+
+/**
+ * Replies an ID as a bulk string ("ms-seq"), its digits written straight into the
+ * reply buffer: no string to format, and none to encode back to bytes.
+ */
+export function replyId(c: Client, id: StreamId): void {
+  const ms = id.ms;
+  const seq = id.seq;
+  if (typeof ms !== "number" || typeof seq !== "number") return c.reply.bulk(formatId(id));
+  const msLen = digitCount(ms);
+  const n = msLen + 1 + digitCount(seq);
+  const w = c.reply;
+  // "$" + at most 2 length digits (n <= 33) + CRLF + the ID + CRLF
+  w.ensure(n + 7);
+  const b = w.buf;
+  let p = w.len;
+  b[p++] = 36;
+  if (n >= 10) b[p++] = 48 + ((n / 10) | 0);
+  b[p++] = 48 + (n % 10);
+  b[p++] = 13;
+  b[p++] = 10;
+  writeDigits(b, p + msLen, ms);
+  b[p + msLen] = 45;
+  p += n;
+  writeDigits(b, p, seq);
+  b[p++] = 13;
+  b[p++] = 10;
+  w.len = p;
 }
 
 /** Looks up a consumer, creating it (with the xgroup-createconsumer event) if missing. */

@@ -18,17 +18,28 @@ import {
   ZERO_ID,
 } from "../store/stream.ts";
 import { cmd, type CommandSpec } from "./table.ts";
+import { encodingLimits } from "./encoding_limits.ts";
 import {
   parseId,
   parseRangeEnd,
   parseRangeStart,
   readStream,
+  replyId,
   replyRange,
   writeStream,
 } from "./stream_common.ts";
 import { commands as groupCommands } from "./stream_groups.ts";
 import { commands as readCommands } from "./stream_read.ts";
 import { commands as infoCommands } from "./stream_info.ts";
+
+/** True when `arg` is `lower` in any case (an option name, compared without lowercasing). */
+function isWord(arg: string, lower: string): boolean {
+  if (arg.length !== lower.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    if ((arg.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 /** Trimming options of XADD and XTRIM (Redis's streamAddTrimArgs). */
 interface TrimArgs {
@@ -54,7 +65,16 @@ function parseAddOrTrim(c: Client, argv: string[], xadd: boolean, args: TrimArgs
   for (; i < argv.length; i++) {
     if (xadd && argv[i] === "*") break;
     const more = argv.length - 1 - i;
-    const opt = argv[i].toLowerCase();
+    const arg = argv[i];
+    const opt = isWord(arg, "maxlen")
+      ? "maxlen"
+      : isWord(arg, "minid")
+      ? "minid"
+      : isWord(arg, "limit")
+      ? "limit"
+      : isWord(arg, "nomkstream")
+      ? "nomkstream"
+      : "";
     if ((opt === "maxlen" || opt === "minid") && more > 0) {
       if (args.strategy !== "none") {
         c.error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
@@ -128,7 +148,7 @@ function parseAddOrTrim(c: Client, argv: string[], xadd: boolean, args: TrimArgs
       return -1;
     }
   } else if (args.approx) {
-    const maxEntries = c.server.config.num("stream-node-max-entries");
+    const maxEntries = encodingLimits(c).streamNodeMaxEntries;
     args.limit = 100 * maxEntries;
     if (args.limit <= 0 || args.limit > 10000) args.limit = 10000;
   } else args.limit = 0;
@@ -230,22 +250,16 @@ function xadd(c: Client, argv: string[]): void {
     } else id = args.id;
   } else id = args.id;
   if (cmpId(id, s.lastId) <= 0) return c.error(ID_TOO_SMALL);
-  const config = c.server.config;
-  s.append(
-    id,
-    argv.slice(fieldPos),
-    config.num("stream-node-max-entries"),
-    config.num("stream-node-max-bytes"),
-  );
-  const idText = formatId(id);
-  c.reply.bulk(idText);
+  const limits = encodingLimits(c);
+  s.append(id, argv.slice(fieldPos), limits.streamNodeMaxEntries, limits.streamNodeMaxBytes);
+  replyId(c, id);
   c.modified(key, "t", "xadd");
   const out = argv.slice();
   if (args.strategy !== "none") {
     if (trimStream(s, args) > 0) c.server.notify("t", "xtrim", key, c.db.id);
     if (args.approx) rewriteTrim(out, s, args);
   }
-  if (args.id === null || !args.seqGiven) out[idPos] = idText;
+  if (args.id === null || !args.seqGiven) out[idPos] = formatId(id);
   c.rewrite(out);
   c.server.keyReady(c.db, key);
 }

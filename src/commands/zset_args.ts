@@ -14,6 +14,7 @@ import type {
   ZSetValue,
 } from "../store/zset.ts";
 import { ERR } from "../errors.ts";
+import { encodingLimits } from "./encoding_limits.ts";
 
 /** Error replies shared by the set, sorted set and geo commands (Redis's wording). */
 export const COLL_ERR = {
@@ -31,12 +32,34 @@ export const COLL_ERR = {
  * and underflow to zero are errors, as is NaN. Returns null when invalid.
  */
 export function parseDouble(s: string): number | null {
+  const small = parseSmallInteger(s);
+  if (small !== null) return small;
   if (s.length === 0 || s.length > 5000 || isSpace(s.charCodeAt(0))) return null;
   const v = parseFloatArg(s);
   if (v === null) return null;
   if (!Number.isFinite(v) && !/^[+-]?inf/i.test(s)) return null; // ERANGE overflow
   if (v === 0 && /[1-9]/.test(s.replace(/e.*$/i, ""))) return null; // ERANGE underflow
   return v;
+}
+
+/**
+ * The common score form, an optionally negative run of at most 15 decimal digits
+ * (exact as a double, whatever leading zeros): its value without a full strtod parse.
+ * Null for anything else.
+ */
+function parseSmallInteger(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 15) return null;
+  const neg = s.charCodeAt(0) === 45;
+  let i = neg ? 1 : 0;
+  if (i === n) return null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
 }
 
 /** strtod as used by zslParseRange: leading spaces allowed, no range errors. */
@@ -105,10 +128,7 @@ export function parseLexRange(min: string, max: string): LexRange | null {
 
 /** zset-max-listpack-entries / -value from the running config. */
 export function zsetLimits(c: Client): ZSetLimits {
-  return {
-    maxEntries: c.server.config.num("zset-max-listpack-entries"),
-    maxValue: c.server.config.num("zset-max-listpack-value"),
-  };
+  return encodingLimits(c).zset;
 }
 
 /**

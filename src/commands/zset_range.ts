@@ -35,7 +35,11 @@ export function zaddCommand(c: Client, argv: string[]): void {
   let nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
   let scoreIdx = 2;
   for (; scoreIdx < argv.length; scoreIdx++) {
-    const opt = argv[scoreIdx].toLowerCase();
+    const arg = argv[scoreIdx];
+    // options are 2-4 letters: a score (digits, sign, "inf") ends them without lowercasing
+    const first = arg.charCodeAt(0) | 0x20;
+    if (arg.length > 4 || first < 97 || first > 122) break;
+    const opt = arg.toLowerCase();
     if (opt === "nx") nx = true;
     else if (opt === "xx") xx = true;
     else if (opt === "ch") ch = true;
@@ -69,7 +73,7 @@ export function zaddCommand(c: Client, argv: string[]): void {
   let score = 0;
   const limits = zsetLimits(c);
   if (e === undefined) {
-    if (xx) return replyZadd();
+    if (xx) return replyZadd(c, incr, ch, 0, 0, 0, 0);
     z = ZSetValue.create(elements, maxLen, limits);
     c.db.add(key, z);
   } else if (!(e.value instanceof ZSetValue)) {
@@ -98,7 +102,7 @@ export function zaddCommand(c: Client, argv: string[]): void {
         updated++;
       }
     } else if (!xx) {
-      z.add(member, score);
+      z.addNew(member, score);
       z.checkGrow(member.length, limits);
       added++;
       processed++;
@@ -109,14 +113,22 @@ export function zaddCommand(c: Client, argv: string[]): void {
     c.server.dirty += added + updated - 1;
   }
   if (z.size === 0) c.db.deleteEntry(key);
-  if (!failed) replyZadd();
+  if (!failed) replyZadd(c, incr, ch, added, updated, processed, score);
+}
 
-  function replyZadd(): void {
-    if (incr) {
-      if (processed > 0) c.reply.double(score);
-      else c.reply.nil();
-    } else c.reply.int(ch ? added + updated : added);
-  }
+function replyZadd(
+  c: Client,
+  incr: boolean,
+  ch: boolean,
+  added: number,
+  updated: number,
+  processed: number,
+  score: number,
+): void {
+  if (incr) {
+    if (processed > 0) c.reply.double(score);
+    else c.reply.nil();
+  } else c.reply.int(ch ? added + updated : added);
 }
 
 /** How zrangeGeneric reads its arguments (fixed by the legacy commands). */

@@ -107,9 +107,23 @@ function backlenSize(l: number): number {
   return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
 }
 
+/** True for what Redis's string2ll accepts: a canonical base-10 integer ("-0" is not). */
+function isCanonicalInteger(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 20) return false;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  if (s.charCodeAt(i) === 48) return n === 1;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+  }
+  return true;
+}
+
 /** Bytes of a listpack string element (strings that are integers are stored as such). */
 function lpStrSize(s: string): number {
-  if (s.length > 0 && s.length <= 20 && /^-?(0|[1-9][0-9]*)$/.test(s)) {
+  if (isCanonicalInteger(s)) {
     const n = Number(s);
     if (Number.isSafeInteger(n)) return lpIntSize(n);
     if (BigInt(s) >= -9223372036854775808n && BigInt(s) <= 9223372036854775807n) return 10;
@@ -137,7 +151,12 @@ function masterEntrySize(fields: string[]): number {
   return n;
 }
 
-/** Listpack bytes of one entry relative to its node's master entry. */
+/**
+ * Listpack bytes of one entry relative to its node's master entry. When the entry has
+ * the master's field names, `fields` is made to share the master's name strings (the
+ * entry's own copies are garbage at once instead of being kept, like Redis's
+ * SAMEFIELDS entries that store no names).
+ */
 function entrySize(
   id: StreamId,
   fields: string[],
@@ -146,6 +165,7 @@ function entrySize(
   const m = master.fields;
   let same = m.length === fields.length;
   for (let i = 0; same && i < fields.length; i += 2) same = m[i] === fields[i];
+  if (same && m !== fields) { for (let i = 0; i < fields.length; i += 2) fields[i] = m[i]; }
   let n = lpIntSize(same ? 2 : 0) + lpIntSize(partDiff(id.ms, master.id.ms)) +
     lpIntSize(partDiff(id.seq, master.id.seq));
   if (!same) n += lpIntSize(fields.length / 2);

@@ -255,6 +255,16 @@ export class ZSetValue implements TypedValue {
       this.#updateScore(existing, member, score);
       return;
     }
+    this.#addNew(member, score);
+  }
+
+  /** Adds a member the caller knows is absent (one dict lookup less than add()). */
+  addNew(member: string, score: number): void {
+    if (score === 0 && this.listpack) score = 0;
+    this.#addNew(member, score);
+  }
+
+  #addNew(member: string, score: number): void {
     const slot = this.#dict.size;
     if (slot === this.#slots.length) {
       const grown = new Int32Array(slot * 2);
