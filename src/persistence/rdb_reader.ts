@@ -5,7 +5,7 @@
  * checksum verification.
  */
 import type { Server } from "../server.ts";
-import type { Value } from "../store/db.ts";
+import type { Db, Value } from "../store/db.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
 import { ListValue } from "../store/list.ts";
 import { HashValue } from "../store/hash.ts";
@@ -38,10 +38,24 @@ export const LOAD_SLICE_MS = 50;
 
 const SHORT_READ = "Short read or OOM loading DB. Unrecoverable error, aborting now.";
 
+/**
+ * Thrown (as the NEED_MORE singleton) by a decoder in partial mode when a read runs
+ * past the bytes received so far: not an error, the record is retried with more bytes.
+ */
+class NeedMore {}
+const NEED_MORE = new NeedMore();
+
 /** Reads RDB primitives from a byte array. */
 export class RdbDecoder {
   readonly buf: Uint8Array;
   pos: number;
+  /**
+   * The bytes are a prefix of a stream still arriving: reading past them throws
+   * NEED_MORE (with `wanted` set to the end of the failed read) instead of a short-read
+   * RdbError.
+   */
+  partial = false;
+  wanted = 0;
   readonly #view: DataView;
 
   constructor(buf: Uint8Array, pos = 0) {
@@ -51,7 +65,11 @@ export class RdbDecoder {
   }
 
   #need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new RdbError(SHORT_READ);
+    if (this.pos + n > this.buf.length) {
+      if (!this.partial) throw new RdbError(SHORT_READ);
+      this.wanted = this.pos + n;
+      throw NEED_MORE;
+    }
   }
 
   byte(): number {
@@ -543,6 +561,374 @@ export interface LoadOptions {
   aofPreamble?: boolean;
 }
 
+/** Options of an RdbLoader. */
+export interface LoaderOptions extends LoadOptions {
+  /**
+   * The databases to load into (default: server.dbs). Databases that clients do not
+   * see (a replica's full sync) should have a host that fires no wake-ups.
+   */
+  dbs?: readonly Db[];
+  /**
+   * Function libraries are collected in `functions` instead of being loaded into the
+   * server at once (the caller loads them when it installs the loaded dataset).
+   */
+  deferFunctions?: boolean;
+}
+
+/** Phases of an RdbLoader. */
+const enum Phase {
+  Header,
+  Records,
+  Checksum,
+  Done,
+}
+
+/** The smallest free space writable() hands out. */
+const MIN_WRITABLE = 64 * 1024;
+
+/**
+ * An RDB load that can run on a payload still arriving (a replica's full sync) as well
+ * as on a whole file. Bytes are appended with writable()/commit() or push(); step()
+ * parses the complete records received so far, for a bounded time. A record (one key,
+ * or one opcode) is parsed atomically: when it runs past the bytes received, the
+ * loader rewinds to its start and waits until the bytes available from there have at
+ * least doubled (or the stream ended), so a huge key costs O(n) overall. The CRC64 is
+ * computed on the records as they are parsed.
+ */
+export class RdbLoader {
+  readonly #server: Server;
+  readonly #dbs: readonly Db[];
+  readonly #skipExpired: boolean;
+  /** collected function libraries when deferred, else null */
+  readonly functions: string[] | null;
+  #buf: Uint8Array;
+  /** stream offset of #buf[0] */
+  #base = 0;
+  /** index in #buf of the next byte to parse */
+  #start = 0;
+  /** index in #buf past the last byte received */
+  #end = 0;
+  /** index in #buf up to which the CRC was fed */
+  #crcPos = 0;
+  readonly #crc: Crc64 | null;
+  #ended = false;
+  /** bytes at the end withheld from parsing (a `$EOF:` mark may be among them) */
+  holdBack = 0;
+  /** stream offset the parse limit must reach before the pending record is retried */
+  #retryAt = 0;
+  #phase = Phase.Header;
+  readonly #result: LoadResult = {
+    version: 0,
+    aofBase: false,
+    aux: new Map(),
+    keys: 0,
+    expiredSkipped: 0,
+    bytesRead: 0,
+  };
+  readonly #now = Date.now();
+  readonly #emptyAtStart: boolean[];
+  #db: Db;
+  #expireAt = 0;
+  #idle = -1;
+  #freq = -1;
+
+  constructor(server: Server, opts: LoaderOptions = {}) {
+    this.#server = server;
+    this.#dbs = opts.dbs ?? server.dbs;
+    this.#db = this.#dbs[0];
+    this.#emptyAtStart = this.#dbs.map((db) => db.size === 0);
+    this.#skipExpired = !opts.replica && !opts.aofPreamble;
+    this.functions = opts.deferFunctions ? [] : null;
+    this.#crc = server.config.bool("rdbchecksum") ? new Crc64() : null;
+    this.#buf = new Uint8Array(MIN_WRITABLE * 4);
+  }
+
+  /** A loader over a whole payload (used in place, not copied). */
+  static ofBytes(server: Server, bytes: Uint8Array, opts: LoaderOptions = {}): RdbLoader {
+    const loader = new RdbLoader(server, opts);
+    loader.#buf = bytes;
+    loader.#end = bytes.length;
+    loader.#ended = true;
+    return loader;
+  }
+
+  /** Bytes received so far. */
+  get received(): number {
+    return this.#base + this.#end;
+  }
+
+  /** Free space to read into (at least `min` bytes); commit() what was written. */
+  writable(min = MIN_WRITABLE): Uint8Array {
+    if (this.#buf.length - this.#end < min) {
+      // parsed bytes are dropped (after the CRC took them), live ones moved to the front
+      this.#feedCrc();
+      const live = this.#end - this.#start;
+      let size = this.#buf.length;
+      while (size - live < min || size < live * 2) size *= 2;
+      const next = size === this.#buf.length ? this.#buf : new Uint8Array(size);
+      if (next === this.#buf) next.copyWithin(0, this.#start, this.#end);
+      else next.set(this.#buf.subarray(this.#start, this.#end), 0);
+      this.#buf = next;
+      this.#base += this.#start;
+      this.#end = live;
+      this.#start = 0;
+      this.#crcPos = 0;
+    }
+    return this.#buf.subarray(this.#end);
+  }
+
+  /** Adds the first n bytes of the last writable() region to the stream. */
+  commit(n: number): void {
+    this.#end += n;
+  }
+
+  /** Appends bytes (copied). */
+  push(bytes: Uint8Array): void {
+    this.writable(bytes.length).set(bytes);
+    this.commit(bytes.length);
+  }
+
+  /** True when the last received bytes equal `tail` (held back from parsing). */
+  endsWith(tail: Uint8Array): boolean {
+    const from = this.#end - tail.length;
+    if (from < this.#start) return false;
+    for (let i = 0; i < tail.length; i++) if (this.#buf[from + i] !== tail[i]) return false;
+    return true;
+  }
+
+  /** The stream is complete; its last `trailing` bytes are not part of the RDB. */
+  finish(trailing = 0): void {
+    this.#end -= trailing;
+    this.holdBack = 0;
+    this.#ended = true;
+  }
+
+  /** True when step() cannot progress before more bytes arrive. */
+  get needsInput(): boolean {
+    if (this.#ended) return false;
+    const limit = this.#end - this.holdBack;
+    return limit <= this.#start || this.#base + limit < this.#retryAt;
+  }
+
+  #feedCrc(): void {
+    if (this.#crc !== null && this.#crcPos < this.#start) {
+      this.#crc.update(this.#buf.subarray(this.#crcPos, this.#start));
+    }
+    this.#crcPos = this.#start;
+  }
+
+  /**
+   * Parses for about `budgetMs`: the result once the RDB is complete, or null (more
+   * bytes needed, see needsInput, or the time is up). Throws RdbError on a corrupt
+   * payload, or a truncated one after finish().
+   */
+  step(budgetMs: number): LoadResult | null {
+    if (this.needsInput) return null;
+    const limit = this.#ended ? this.#end : this.#end - this.holdBack;
+    const d = new RdbDecoder(this.#buf.subarray(0, limit), this.#start);
+    d.partial = !this.#ended;
+    let record = d.pos;
+    try {
+      if (this.#phase === Phase.Header) {
+        this.#header(d);
+        record = d.pos;
+      }
+      if (this.#phase === Phase.Records) {
+        this.#records(d, budgetMs, () => record = d.pos);
+        record = d.pos;
+      }
+      if (this.#phase === Phase.Checksum) {
+        this.#start = record;
+        this.#feedCrc();
+        this.#checksum(d);
+        record = d.pos;
+      }
+    } catch (e) {
+      if (e !== NEED_MORE) throw e;
+      const avail = limit - record;
+      this.#retryAt = this.#base + record + Math.max(2 * avail, d.wanted - record);
+      d.pos = record;
+    }
+    this.#start = record;
+    if (this.#phase !== Phase.Done) {
+      this.#feedCrc();
+      return null;
+    }
+    this.#result.bytesRead = this.#base + record;
+    return this.#result;
+  }
+
+  #header(d: RdbDecoder): void {
+    const bytes = d.buf;
+    if (bytes.length < 9) {
+      if (d.partial) {
+        d.wanted = 9;
+        throw NEED_MORE;
+      }
+      throw new RdbError("Wrong signature trying to load DB from file");
+    }
+    if (bytesToBinary(bytes, 0, 5) !== "REDIS") {
+      throw new RdbError("Wrong signature trying to load DB from file");
+    }
+    const version = Number(bytesToBinary(bytes, 5, 9));
+    if (!Number.isInteger(version) || version < 1 || version > RDB_MAX_READ_VERSION) {
+      throw new RdbError(`Can't handle RDB format version ${bytesToBinary(bytes, 5, 9)}`);
+    }
+    this.#result.version = version;
+    d.pos = 9;
+    this.#phase = Phase.Records;
+  }
+
+  /** Parses records up to EOF or the time budget; `done` marks each completed record. */
+  #records(d: RdbDecoder, budgetMs: number, done: () => void): void {
+    const server = this.#server;
+    const result = this.#result;
+    const dbs = this.#dbs;
+    const emptyAtStart = this.#emptyAtStart;
+    const skipExpired = this.#skipExpired;
+    const now = this.#now;
+    let db = this.#db;
+    let expireAt = this.#expireAt;
+    let idle = this.#idle;
+    let freq = this.#freq;
+    const sliceStart = performance.now();
+    // every key gets the same creation time without a clock read per key
+    server.cachedNow = now;
+    server.executing++;
+    try {
+      for (;;) {
+        const type = d.byte();
+        switch (type) {
+          case OP.EXPIRETIME:
+            expireAt = d.seconds() * 1000;
+            break;
+          case OP.EXPIRETIME_MS:
+            expireAt = d.millis();
+            break;
+          case OP.FREQ:
+            freq = d.byte();
+            break;
+          case OP.IDLE:
+            idle = d.len();
+            break;
+          case OP.EOF:
+            this.#phase = this.#result.version >= 5 ? Phase.Checksum : Phase.Done;
+            return;
+          case OP.SELECTDB: {
+            const id = d.len();
+            if (id >= dbs.length) {
+              throw new RdbError(
+                `FATAL: Data file was created with a Redis server configured to handle more than ${dbs.length} databases. Exiting`,
+              );
+            }
+            db = dbs[id];
+            break;
+          }
+          case OP.RESIZEDB:
+            d.len();
+            d.len();
+            break;
+          case OP.AUX: {
+            const k = d.string();
+            const v = d.string();
+            result.aux.set(k, v);
+            if (k === "repl-id") result.replid = v;
+            else if (k === "repl-offset") result.offset = Number(v);
+            else if (k === "repl-stream-db") result.replStreamDb = Number(v);
+            else if (k === "aof-base" || k === "aof-preamble") result.aofBase = v !== "0";
+            break;
+          }
+          case OP.MODULE_AUX: {
+            const id = d.lenBig();
+            const whenOp = d.len();
+            d.len(); // when
+            if (whenOp !== 2) throw new RdbError("bad when_opcode in module aux data");
+            skipModuleOpcodes(d);
+            server.log("warning", `Skipping module aux data of unknown module '${moduleName(id)}'`);
+            break;
+          }
+          case OP.FUNCTION2: {
+            const code = d.string();
+            if (this.functions !== null) this.functions.push(code);
+            else {
+              const err = rdbFunctions.load(server, code);
+              if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
+            }
+            break;
+          }
+          case OP.FUNCTION_PRE_GA:
+            throw new RdbError("Pre-release function format not supported");
+          default: {
+            const key = d.string();
+            const value = type === T.STRING ? d.string() : materialize(server, readValue(d, type));
+            const at = expireAt;
+            expireAt = 0;
+            if (value === null) {
+              server.log("warning", `rdbLoadObject skipping empty key: ${key}`);
+              idle = freq = -1;
+              break;
+            }
+            if (skipExpired && at !== 0 && at < now) {
+              result.expiredSkipped++;
+              // a primary restarting with a backlog tells its replicas (Redis: RDBFLAGS_FEED_REPL)
+              if (server.sinks.length > 0) {
+                server.alsoPropagate(db.id, ["DEL", key]);
+                server.flushPropagation();
+              }
+              idle = freq = -1;
+              break;
+            }
+            // a database empty when the load began cannot hold the key yet (an RDB has no
+            // duplicates): one hash lookup less per key
+            const before = db.dict.size;
+            const e = emptyAtStart[db.id] === true || db.dict.get(key) === undefined
+              ? db.add(key, value)
+              : db.set(key, value);
+            if (db.dict.size === before && emptyAtStart[db.id] === true) {
+              throw new RdbError(`RDB has duplicated key '${key}' in DB ${db.id}`);
+            }
+            if (at !== 0) db.setExpire(key, e, at);
+            if (idle >= 0) e.lru = Math.floor(now / 1000) - idle;
+            if (freq >= 0) e.freq = freq;
+            idle = freq = -1;
+            result.keys++;
+            if ((result.keys & 255) === 0 && performance.now() - sliceStart > budgetMs) {
+              done();
+              return;
+            }
+            break;
+          }
+        }
+        done();
+      }
+    } finally {
+      server.executing--;
+      this.#db = db;
+      this.#expireAt = expireAt;
+      this.#idle = idle;
+      this.#freq = freq;
+    }
+  }
+
+  #checksum(d: RdbDecoder): void {
+    const expected = d.raw(8);
+    const crc = this.#crc;
+    if (crc !== null && expected.some((b) => b !== 0)) {
+      const got = crc.digestBytes();
+      if (got.some((b, i) => b !== expected[i])) {
+        this.#server.log(
+          "warning",
+          `Wrong RDB checksum expected: (${hex(got)}) got (${hex(expected)}). Aborting now.`,
+        );
+        throw new RdbError(
+          `Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error`,
+        );
+      }
+    }
+    this.#phase = Phase.Done;
+  }
+}
+
 /**
  * Loads an RDB image into server.dbs (the caller empties them first when needed).
  * Throws RdbError with a clear message on a truncated or corrupt file or a checksum
@@ -579,164 +965,12 @@ export function* loadRdbSteps(
   bytes: Uint8Array,
   opts: LoadOptions,
 ): Generator<void, LoadResult, void> {
-  const d = new RdbDecoder(bytes);
-  if (bytes.length < 9 || bytesToBinary(bytes, 0, 5) !== "REDIS") {
-    throw new RdbError("Wrong signature trying to load DB from file");
+  const loader = RdbLoader.ofBytes(server, bytes, opts);
+  for (;;) {
+    const r = loader.step(LOAD_SLICE_MS);
+    if (r !== null) return r;
+    yield;
   }
-  const version = Number(bytesToBinary(bytes, 5, 9));
-  if (!Number.isInteger(version) || version < 1 || version > RDB_MAX_READ_VERSION) {
-    throw new RdbError(`Can't handle RDB format version ${bytesToBinary(bytes, 5, 9)}`);
-  }
-  d.pos = 9;
-  const result: LoadResult = {
-    version,
-    aofBase: false,
-    aux: new Map(),
-    keys: 0,
-    expiredSkipped: 0,
-    bytesRead: 0,
-  };
-  const now = Date.now();
-  const skipExpired = !opts.replica && !opts.aofPreamble;
-  let db = server.dbs[0];
-  const emptyAtStart = server.dbs.map((x) => x.size === 0);
-  let expireAt = 0;
-  let idle = -1;
-  let freq = -1;
-  // every key gets the same creation time without a clock read per key
-  server.cachedNow = now;
-  server.executing++;
-  try {
-    yield* readRecords();
-  } finally {
-    server.executing--;
-  }
-  function* readRecords(): Generator<void, void, void> {
-    let sliceStart = performance.now();
-    for (;;) {
-      const type = d.byte();
-      switch (type) {
-        case OP.EXPIRETIME:
-          expireAt = d.seconds() * 1000;
-          continue;
-        case OP.EXPIRETIME_MS:
-          expireAt = d.millis();
-          continue;
-        case OP.FREQ:
-          freq = d.byte();
-          continue;
-        case OP.IDLE:
-          idle = d.len();
-          continue;
-        case OP.EOF:
-          break;
-        case OP.SELECTDB: {
-          const id = d.len();
-          if (id >= server.dbs.length) {
-            throw new RdbError(
-              `FATAL: Data file was created with a Redis server configured to handle more than ${server.dbs.length} databases. Exiting`,
-            );
-          }
-          db = server.dbs[id];
-          continue;
-        }
-        case OP.RESIZEDB:
-          d.len();
-          d.len();
-          continue;
-        case OP.AUX: {
-          const k = d.string();
-          const v = d.string();
-          result.aux.set(k, v);
-          if (k === "repl-id") result.replid = v;
-          else if (k === "repl-offset") result.offset = Number(v);
-          else if (k === "repl-stream-db") result.replStreamDb = Number(v);
-          else if (k === "aof-base" || k === "aof-preamble") result.aofBase = v !== "0";
-          continue;
-        }
-        case OP.MODULE_AUX: {
-          const id = d.lenBig();
-          const whenOp = d.len();
-          d.len(); // when
-          if (whenOp !== 2) throw new RdbError("bad when_opcode in module aux data");
-          server.log("warning", `Skipping module aux data of unknown module '${moduleName(id)}'`);
-          skipModuleOpcodes(d);
-          continue;
-        }
-        case OP.FUNCTION2: {
-          const err = rdbFunctions.load(server, d.string());
-          if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
-          continue;
-        }
-        case OP.FUNCTION_PRE_GA:
-          throw new RdbError("Pre-release function format not supported");
-        default: {
-          const key = d.string();
-          const value = type === T.STRING ? d.string() : materialize(server, readValue(d, type));
-          const at = expireAt;
-          expireAt = 0;
-          if (value === null) {
-            server.log("warning", `rdbLoadObject skipping empty key: ${key}`);
-            idle = freq = -1;
-            continue;
-          }
-          if (skipExpired && at !== 0 && at < now) {
-            result.expiredSkipped++;
-            // a primary restarting with a backlog tells its replicas (Redis: RDBFLAGS_FEED_REPL)
-            if (server.sinks.length > 0) {
-              server.alsoPropagate(db.id, ["DEL", key]);
-              server.flushPropagation();
-            }
-            idle = freq = -1;
-            continue;
-          }
-          // a database empty when the load began cannot hold the key yet (an RDB has no
-          // duplicates): one hash lookup less per key
-          const before = db.dict.size;
-          const e = emptyAtStart[db.id] === true || db.dict.get(key) === undefined
-            ? db.add(key, value)
-            : db.set(key, value);
-          if (db.dict.size === before && emptyAtStart[db.id] === true) {
-            throw new RdbError(`RDB has duplicated key '${key}' in DB ${db.id}`);
-          }
-          if (at !== 0) db.setExpire(key, e, at);
-          if (idle >= 0) e.lru = Math.floor(now / 1000) - idle;
-          if (freq >= 0) e.freq = freq;
-          idle = freq = -1;
-          result.keys++;
-          if ((result.keys & 255) === 0 && performance.now() - sliceStart > LOAD_SLICE_MS) {
-            // commands of other clients run in between: not inside this "execution"
-            server.executing--;
-            yield;
-            server.executing++;
-            server.cachedNow = now;
-            sliceStart = performance.now();
-          }
-          continue;
-        }
-      }
-      break;
-    }
-  }
-  if (version >= 5) {
-    const expected = d.raw(8);
-    if (server.config.bool("rdbchecksum") && expected.some((b) => b !== 0)) {
-      const crc = new Crc64();
-      crc.update(bytes.subarray(0, d.pos - 8));
-      const got = crc.digestBytes();
-      if (got.some((b, i) => b !== expected[i])) {
-        server.log(
-          "warning",
-          `Wrong RDB checksum expected: (${hex(got)}) got (${hex(expected)}). Aborting now.`,
-        );
-        throw new RdbError(
-          `Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error`,
-        );
-      }
-    }
-  }
-  result.bytesRead = d.pos;
-  return result;
 }
 
 function hex(b: Uint8Array): string {

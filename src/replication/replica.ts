@@ -9,9 +9,12 @@ import type { Server } from "../server.ts";
 import { processCommand } from "../dispatch.ts";
 import { ProtocolError } from "../resp/parser.ts";
 import { encodeCommand } from "../resp/writer.ts";
-import { bytesToBinary } from "../resp/bytes.ts";
+import { binaryToBytes, bytesToBinary } from "../resp/bytes.ts";
 import type { Primary } from "./primary.ts";
 import { fullName } from "../commands/table.ts";
+import { Db, type KeyspaceHost } from "../store/db.ts";
+import { LOAD_SLICE_MS, type LoadResult, RdbLoader } from "../persistence/rdb_reader.ts";
+import { RdbError, rdbFunctions } from "../persistence/rdb_format.ts";
 
 /** Loads an RDB payload into the (flushed) dataset; returns its replication aux fields. */
 export type LoadFn = (
@@ -47,6 +50,69 @@ export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "conne
 
 /** A link error whose message was already logged. */
 class LinkAborted extends Error {}
+
+/** Bytes asked of each socket read while a snapshot streams in. */
+const READ_CHUNK = 1 << 20;
+/**
+ * Parsing of a snapshot streaming in runs in slices of this many ms (at most
+ * LOAD_SLICE_MS with the reads between them): the replica keeps answering its clients
+ * and its primary meanwhile.
+ */
+const PARSE_SLICE_MS = LOAD_SLICE_MS / 2;
+
+/**
+ * Lets pending I/O run (a timer: socket reads that complete at once, and microtasks, do
+ * not let other sockets be polled).
+ */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Databases a snapshot is loaded into while it streams in: clients do not see them, and
+ * their host fires no blocking wake-ups, notifications, tracking or WATCH invalidation.
+ */
+function shadowDbs(server: Server): Db[] {
+  const loadedAt = Date.now();
+  const host: KeyspaceHost = {
+    isReplica: true,
+    now: () => loadedAt,
+    keyExpired() {},
+    keyModified() {},
+    keyReady() {},
+    cowActive: false,
+    // maxmemory accounting: Db.memBytes moves with the contents on the swap
+    get keySizer() {
+      return server.keySizer;
+    },
+  };
+  return server.dbs.map((db) => new Db(db.id, host));
+}
+
+/**
+ * Makes a loaded dataset the live one (Redis's emptyData then load): each database
+ * swaps contents with its loaded twin, so clients' `db` references stay valid. As
+ * Redis's signalFlushedDb, WATCHers of keys that existed or exist now are flagged and
+ * tracking clients get the flush invalidation; clients blocked on keys that now exist
+ * are woken (as when keys are added).
+ */
+function installDataset(server: Server, loaded: readonly Db[]): void {
+  for (const db of server.dbs) {
+    const old = loaded[db.id];
+    db.swapWith(old);
+    for (const [key, watchers] of db.watched) {
+      if (!db.dict.has(key) && !old.dict.has(key)) continue;
+      for (const w of watchers) w.dirtyCas = true;
+    }
+  }
+  server.tracking?.flush();
+  if (server.blocking.blockedCount === 0) return;
+  for (const c of server.clients.values()) {
+    const state = c.blocked;
+    if (state === null) continue;
+    for (const key of state.keys) if (state.db.dict.has(key)) server.keyReady(state.db, key);
+  }
+}
 
 /** A growable FIFO of bytes (the received stream, until it is applied). */
 class ByteQueue {
@@ -438,36 +504,52 @@ export class MasterLink {
     const server = this.#server;
     // diskless load (Redis: useDisklessLoad): the replica is loading while the payload
     // streams in; with swapdb and the same history it keeps serving the old dataset
-    // (async loading). The old dataset is only replaced once the payload is complete.
+    // (async loading). In every mode the payload is parsed as it arrives into databases
+    // clients do not see, which replace the live ones once it is complete and sound.
     const mode = server.config.get("repl-diskless-load");
     const disklessLoad = mode === "swapdb" ||
       (mode === "on-empty-db" && server.dbs.every((db) => db.size === 0));
     const asyncLoad = disklessLoad && mode === "swapdb" && replid === this.ctx.primary.replid;
     const target = disklessLoad ? "parser" : "disk";
+    if (this.ctx.load === null) {
+      this.#log("warning", "Can't load the MASTER synchronization DB: no RDB loader installed");
+      throw new LinkAborted("load");
+    }
     if (asyncLoad) server.asyncLoading = true;
     else if (disklessLoad) server.loading = true;
     if (disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
-    let payload: Uint8Array;
+    const dbs = shadowDbs(server);
+    const loader = new RdbLoader(server, { replica: true, dbs, deferFunctions: true });
+    let info: LoadResult;
     try {
       if (line.startsWith("$EOF:") && line.length === 45) {
         this.#log(
           "notice",
           `MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to ${target}`,
         );
-        payload = await this.#readUntilMark(line.slice(5));
+        info = await this.#receive(loader, -1, binaryToBytes(line.slice(5)));
       } else {
         const size = Number(line.slice(1));
         this.#log(
           "notice",
           `MASTER <-> REPLICA sync: receiving ${size} bytes from master to ${target}`,
         );
-        payload = await this.#readExact(size);
+        info = await this.#receive(loader, size, null);
+      }
+      for (const code of loader.functions ?? []) {
+        const err = rdbFunctions.load(server, code);
+        if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
       }
     } catch (e) {
       if (disklessLoad) {
         this.#log("notice", "MASTER <-> REPLICA sync: Discarding the half-loaded data");
       }
-      throw e;
+      if (!(e instanceof RdbError)) throw e;
+      this.#log(
+        "warning",
+        `Failed trying to load the MASTER synchronization DB from disk, check server logs. (${e.message})`,
+      );
+      throw new LinkAborted("load");
     } finally {
       server.asyncLoading = false;
       server.loading = false;
@@ -478,36 +560,64 @@ export class MasterLink {
     primary.disconnectReplicas();
     primary.freeBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Flushing old data");
-    for (const db of this.#server.dbs) db.clear();
-    // Redis's emptyData: tracking clients get a null (flush) invalidation
-    this.#server.tracking?.flush();
+    installDataset(server, dbs);
     if (!disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
-    if (this.ctx.load === null) {
-      this.#log("warning", "Can't load the MASTER synchronization DB: no RDB loader installed");
-      throw new LinkAborted("load");
-    }
-    let info: { replStreamDb?: number };
-    this.#server.loading = true;
-    try {
-      info = this.ctx.load(this.#server, payload);
-    } catch (e) {
-      this.#log(
-        "warning",
-        `Failed trying to load the MASTER synchronization DB from disk, check server logs. (${
-          (e as Error).message
-        })`,
-      );
-      for (const db of this.#server.dbs) db.clear();
-      throw new LinkAborted("load");
-    } finally {
-      this.#server.loading = false;
-    }
     primary.replid = replid;
     primary.clearReplicationId2();
     this.#server.replOffset = offset;
     this.#newMasterClient(info.replStreamDb ?? 0, offset);
     primary.createBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Finished with success");
+  }
+
+  /**
+   * Receives the payload (`size` bytes, or up to the `$EOF:` mark) into the loader,
+   * parsing it as it arrives. The last mark.length bytes are held back from the parser
+   * until the end is known. The event loop is let run at least every LOAD_SLICE_MS.
+   */
+  async #receive(
+    loader: RdbLoader,
+    size: number,
+    mark: Uint8Array | null,
+  ): Promise<LoadResult> {
+    this.transferSize = size;
+    if (mark !== null) loader.holdBack = mark.length;
+    const complete = (): boolean =>
+      mark === null
+        ? loader.received >= size
+        : loader.received >= mark.length && loader.endsWith(mark);
+    // bytes read along with the $ line
+    const first = this.#takeBuffered(mark === null ? size : Infinity);
+    if (first.length > 0) loader.push(first);
+    this.transferRead = loader.received;
+    let done = complete();
+    if (done) loader.finish(mark?.length ?? 0);
+    let lastTurn = performance.now();
+    for (;;) {
+      if (!done && loader.needsInput) {
+        const region = loader.writable(READ_CHUNK);
+        const room = mark === null ? region.subarray(0, size - loader.received) : region;
+        loader.commit(await this.#readInto(room));
+        this.transferRead = loader.received;
+        done = complete();
+        if (done) loader.finish(mark?.length ?? 0);
+      }
+      const result = loader.step(PARSE_SLICE_MS);
+      if (result !== null) {
+        // a `$<size>` payload longer than its RDB: the rest is read and ignored
+        while (!done) {
+          const scratch = new Uint8Array(Math.min(READ_CHUNK, size - this.transferRead));
+          this.transferRead += await this.#readInto(scratch);
+          done = this.transferRead >= size;
+        }
+        return result;
+      }
+      if (performance.now() - lastTurn >= PARSE_SLICE_MS) {
+        // reads that complete at once may not let other sockets be polled
+        await macrotask();
+        lastTurn = performance.now();
+      }
+    }
   }
 
   /** One read straight into `into` (the handshake buffer must be drained first). */
@@ -533,71 +643,9 @@ export class MasterLink {
   /** Takes up to `max` buffered bytes left over from line reading. */
   #takeBuffered(max: number): Uint8Array {
     const n = Math.min(max, this.#end - this.#start);
-    const out = this.#buf.slice(this.#start, this.#start + n);
+    const out = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
     return out;
-  }
-
-  /** `$<size>` framing: exactly size bytes, read straight into the payload. */
-  async #readExact(size: number): Promise<Uint8Array> {
-    const out = new Uint8Array(size);
-    this.transferSize = size;
-    const first = this.#takeBuffered(size);
-    out.set(first);
-    let got = first.length;
-    this.transferRead = got;
-    while (got < size) {
-      got += await this.#readInto(out.subarray(got));
-      this.transferRead = got;
-    }
-    return out;
-  }
-
-  /**
-   * `$EOF:<mark>` framing: the payload ends with the 40-byte mark. The primary sends
-   * nothing after it until our first ACK, so the mark is always at the end of what was
-   * read (Redis checks it the same way).
-   */
-  async #readUntilMark(mark: string): Promise<Uint8Array> {
-    const markBytes = new Uint8Array(mark.length);
-    for (let i = 0; i < mark.length; i++) markBytes[i] = mark.charCodeAt(i);
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    this.transferSize = -1;
-    const first = this.#takeBuffered(Infinity);
-    if (first.length > 0) {
-      parts.push(first);
-      total = first.length;
-    }
-    // the last mark.length bytes received, to compare with the mark
-    const tail = new Uint8Array(markBytes.length);
-    const updateTail = (chunk: Uint8Array) => {
-      if (chunk.length >= tail.length) tail.set(chunk.subarray(chunk.length - tail.length));
-      else {
-        tail.copyWithin(0, chunk.length);
-        tail.set(chunk, tail.length - chunk.length);
-      }
-    };
-    if (first.length > 0) updateTail(first);
-    this.transferRead = total;
-    const endsWithMark = () =>
-      total >= markBytes.length && tail.every((b, i) => b === markBytes[i]);
-    let buf = new Uint8Array(1 << 20);
-    let used = 0;
-    while (!endsWithMark()) {
-      if (buf.length - used < 64 * 1024) {
-        buf = new Uint8Array(1 << 20);
-        used = 0;
-      }
-      const n = await this.#readInto(buf.subarray(used));
-      const chunk = buf.subarray(used, used + n);
-      used += n;
-      parts.push(chunk);
-      total += n;
-      updateTail(chunk);
-      this.transferRead = total;
-    }
-    return concat(parts, total).subarray(0, total - markBytes.length);
   }
 
   // ---- the stream ----
@@ -727,14 +775,4 @@ export class MasterLink {
       } else this.sendAck();
     }
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
