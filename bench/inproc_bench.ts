@@ -42,10 +42,48 @@ const tests: Record<string, string[]> = {
   xadd: ["XADD", "bench:stream", "MAXLEN", "~", "10000", "*", "field", "value"],
   publish: ["PUBLISH", "bench:ch", "hello"],
   lrange100: ["LRANGE", "mylist", "0", "99"],
+  lrange600: ["LRANGE", "mylist", "0", "599"],
+  rpush: ["RPUSH", "mylist", "xxx"],
+  lpop: ["LPOP", "mylist"],
+  zpopmin: ["ZPOPMIN", "myzset"],
+  publish1: ["PUBLISH", "bench:ch1", "hello"],
 };
+
+/** Runs one command outside the measured loop (test setup). */
+function exec(client: Client, argv: string[]): void {
+  const bytes = encodeCommand(argv);
+  client.parser.writable().set(bytes);
+  client.parser.commit(bytes.length);
+  client.processInput();
+  client.reply.len = 0;
+}
+
+/**
+ * Per-test setup, as redis-benchmark's own preparation: the LRANGE tests read a list of
+ * 600 elements ("LPUSH (needed to benchmark LRANGE)"), publish1 has one subscriber.
+ * Returns a hook run after each measured pipeline, if the test needs one.
+ */
+const setups: Record<string, () => (() => void) | undefined> = {
+  lrange100: () => fillList(),
+  lrange600: () => fillList(),
+  publish1: () => {
+    const subscriber = new Client(server, null);
+    exec(subscriber, ["SUBSCRIBE", "bench:ch1"]);
+    return () => {
+      subscriber.reply.len = 0;
+    };
+  },
+};
+
+function fillList(): undefined {
+  exec(c, ["DEL", "mylist"]);
+  for (let i = 0; i < 6; i++) exec(c, ["LPUSH", "mylist", ...Array(100).fill("xxx")]);
+  return undefined;
+}
 const which = Deno.args.length ? Deno.args : Object.keys(tests);
 const P = 16;
 for (const name of which) {
+  const after = setups[name]?.();
   const one = encodeCommand(tests[name]);
   const chunk = new Uint8Array(one.length * P);
   for (let i = 0; i < P; i++) chunk.set(one, i * one.length);
@@ -60,6 +98,7 @@ for (const name of which) {
         c.processInput();
       }
       c.reply.len = 0;
+      after?.();
     }
   };
   run(20000);
@@ -70,7 +109,7 @@ for (const name of which) {
     best.push((performance.now() - t0) * 1000 / (20000 * P));
   }
   best.sort((a, b) => a - b);
-  console.log(name.padEnd(6), "min", best[0].toFixed(3), "med", best[2].toFixed(3), "µs/cmd");
+  console.log(name.padEnd(9), "min", best[0].toFixed(3), "med", best[2].toFixed(3), "µs/cmd");
 }
 server.stop();
 Deno.exit(0);

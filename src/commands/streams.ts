@@ -180,7 +180,7 @@ function trimStream(s: StreamValue, args: TrimArgs): number {
     if (args.limit > 0 && deleted + entries > args.limit) break;
     const removeNode = args.strategy === "maxlen"
       ? s.length - entries >= args.maxlen
-      : cmpId(idx.firstChunkLastId()!, args.minid) < 0;
+      : idx.firstChunkEndsBelow(args.minid);
     if (removeNode) {
       idx.removeFirstChunk();
       deleted += entries;
@@ -190,9 +190,7 @@ function trimStream(s: StreamValue, args: TrimArgs): number {
     // trim inside the first chunk, entry by entry
     while (idx.size > 0) {
       if (
-        args.strategy === "maxlen"
-          ? s.length <= args.maxlen
-          : cmpId(idx.first()![0], args.minid) >= 0
+        args.strategy === "maxlen" ? s.length <= args.maxlen : !idx.firstIdBelow(args.minid)
       ) {
         break;
       }
@@ -210,7 +208,7 @@ function rewriteTrim(argv: string[], s: StreamValue, args: TrimArgs): void {
   argv[args.argIdx - 1] = "=";
   argv[args.argIdx] = args.strategy === "maxlen"
     ? String(s.length)
-    : formatId(s.entries.first()?.[0] ?? MAX_ID);
+    : formatId(s.entries.firstId() ?? MAX_ID);
 }
 
 /** The next auto-generated ID (Redis's streamNextID): the ms clock, never backwards. */

@@ -214,11 +214,8 @@ export class StreamValue implements TypedValue {
       node.bytes = masterEntrySize(fields);
     }
     node.bytes += entrySize(id, fields, node.master!);
-    node.ids.push(id);
-    node.vals.push(fields);
-    node.appended++;
-    idx.size++;
-    if (this.entries.size === 1) this.firstId = id;
+    idx.appendTo(node, id, fields);
+    if (idx.size === 1) this.firstId = id;
     this.lastId = id;
     this.entriesAdded++;
   }
@@ -233,7 +230,7 @@ export class StreamValue implements TypedValue {
 
   /** Recomputes the recorded first ID after removals. */
   updateFirstId(): void {
-    this.firstId = this.entries.first()?.[0] ?? ZERO_ID;
+    this.firstId = this.entries.firstId() ?? ZERO_ID;
   }
 
   /** Consumer groups sorted by name. */

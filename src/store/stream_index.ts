@@ -92,9 +92,14 @@ export function parseU64(s: string): IdPart | null {
 
 const CHUNK_SPLIT = 128;
 
-/** One node of an IdIndex (for streams: one Redis listpack node). */
+/**
+ * One node of an IdIndex (for streams: one Redis listpack node). IDs are kept as two
+ * parallel arrays of parts (unboxed doubles while they are numbers), so storing an
+ * entry allocates no ID object: StreamIds are built when read.
+ */
 export interface Chunk<V> {
-  ids: StreamId[];
+  ms: IdPart[];
+  seq: IdPart[];
   vals: V[];
   /** entries ever appended to this chunk (Redis counts deleted ones for node fullness) */
   appended: number;
@@ -102,6 +107,24 @@ export interface Chunk<V> {
   bytes: number;
   /** stream nodes: the master entry (first ID and its field names) */
   master?: { id: StreamId; fields: string[] };
+}
+
+function newChunk<V>(): Chunk<V> {
+  return { ms: [], seq: [], vals: [], appended: 0, bytes: 0 };
+}
+
+/** Compares the ID at position i of a chunk with id: negative, 0 or positive. */
+function cmpAt<V>(chunk: Chunk<V>, i: number, id: StreamId): number {
+  const ms = chunk.ms[i];
+  if (ms !== id.ms) return ms < id.ms ? -1 : 1;
+  const seq = chunk.seq[i];
+  if (seq !== id.seq) return seq < id.seq ? -1 : 1;
+  return 0;
+}
+
+/** The ID at position i of a chunk. */
+function idAt<V>(chunk: Chunk<V>, i: number): StreamId {
+  return { ms: chunk.ms[i], seq: chunk.seq[i] };
 }
 
 /** A position in an IdIndex. */
@@ -117,6 +140,8 @@ interface Pos {
 export class IdIndex<V> {
   chunks: Chunk<V>[] = [];
   size = 0;
+  /** bumped by every insert in the middle and every removal (range() re-seeks then) */
+  #layout = 0;
 
   /** The first position whose ID is >= id (c === chunks.length when none). */
   #lowerBound(id: StreamId): Pos {
@@ -125,17 +150,17 @@ export class IdIndex<V> {
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const ids = chunks[mid].ids;
-      if (cmpId(ids[ids.length - 1], id) < 0) lo = mid + 1;
+      const chunk = chunks[mid];
+      if (cmpAt(chunk, chunk.ms.length - 1, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo === chunks.length) return { c: lo, i: 0 };
-    const ids = chunks[lo].ids;
+    const chunk = chunks[lo];
     let a = 0;
-    let b = ids.length;
+    let b = chunk.ms.length;
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if (cmpId(ids[mid], id) < 0) a = mid + 1;
+      if (cmpAt(chunk, mid, id) < 0) a = mid + 1;
       else b = mid;
     }
     return { c: lo, i: a };
@@ -145,7 +170,7 @@ export class IdIndex<V> {
   get(id: StreamId): V | undefined {
     const p = this.#lowerBound(id);
     const chunk = this.chunks[p.c];
-    if (chunk === undefined || cmpId(chunk.ids[p.i], id) !== 0) return undefined;
+    if (chunk === undefined || cmpAt(chunk, p.i, id) !== 0) return undefined;
     return chunk.vals[p.i];
   }
 
@@ -157,29 +182,42 @@ export class IdIndex<V> {
   /** The smallest ID and its value. */
   first(): [StreamId, V] | undefined {
     const c = this.chunks[0];
-    return c === undefined ? undefined : [c.ids[0], c.vals[0]];
+    return c === undefined ? undefined : [idAt(c, 0), c.vals[0]];
+  }
+
+  /** The smallest ID. */
+  firstId(): StreamId | undefined {
+    const c = this.chunks[0];
+    return c === undefined ? undefined : idAt(c, 0);
   }
 
   /** The largest ID and its value. */
   last(): [StreamId, V] | undefined {
     const c = this.chunks[this.chunks.length - 1];
-    return c === undefined ? undefined : [c.ids[c.ids.length - 1], c.vals[c.vals.length - 1]];
+    if (c === undefined) return undefined;
+    const i = c.ms.length - 1;
+    return [idAt(c, i), c.vals[i]];
   }
 
   /** Appends an entry whose ID is larger than every stored ID, in a new chunk if full. */
   append(id: StreamId, v: V): void {
-    const chunk = this.chunks[this.chunks.length - 1];
-    if (chunk === undefined || chunk.ids.length >= CHUNK_SPLIT) this.pushChunk().ids.push(id);
-    else chunk.ids.push(id);
-    const last = this.chunks[this.chunks.length - 1];
-    last.vals.push(v);
-    last.appended++;
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || chunk.ms.length >= CHUNK_SPLIT) chunk = this.pushChunk();
+    this.appendTo(chunk, id, v);
+  }
+
+  /** Appends an entry to the last chunk (the caller chose or started it). */
+  appendTo(chunk: Chunk<V>, id: StreamId, v: V): void {
+    chunk.ms.push(id.ms);
+    chunk.seq.push(id.seq);
+    chunk.vals.push(v);
+    chunk.appended++;
     this.size++;
   }
 
   /** Starts a new last chunk (the next append goes there). */
   pushChunk(): Chunk<V> {
-    const chunk: Chunk<V> = { ids: [], vals: [], appended: 0, bytes: 0 };
+    const chunk = newChunk<V>();
     this.chunks.push(chunk);
     return chunk;
   }
@@ -187,30 +225,33 @@ export class IdIndex<V> {
   /** Inserts or replaces the value at id. Returns true when it was inserted. */
   set(id: StreamId, v: V): boolean {
     const lastChunk = this.chunks[this.chunks.length - 1];
-    if (lastChunk === undefined || cmpId(lastChunk.ids[lastChunk.ids.length - 1], id) < 0) {
+    if (lastChunk === undefined || cmpAt(lastChunk, lastChunk.ms.length - 1, id) < 0) {
       this.append(id, v);
       return true;
     }
     const p = this.#lowerBound(id);
     const chunk = this.chunks[p.c];
-    if (cmpId(chunk.ids[p.i], id) === 0) {
+    if (cmpAt(chunk, p.i, id) === 0) {
       chunk.vals[p.i] = v;
       return false;
     }
-    chunk.ids.splice(p.i, 0, id);
+    chunk.ms.splice(p.i, 0, id.ms);
+    chunk.seq.splice(p.i, 0, id.seq);
     chunk.vals.splice(p.i, 0, v);
     chunk.appended++;
     this.size++;
-    if (chunk.ids.length > CHUNK_SPLIT * 2) {
-      const half = chunk.ids.length >>> 1;
+    this.#layout++;
+    if (chunk.ms.length > CHUNK_SPLIT * 2) {
+      const half = chunk.ms.length >>> 1;
       const right: Chunk<V> = {
-        ids: chunk.ids.splice(half),
+        ms: chunk.ms.splice(half),
+        seq: chunk.seq.splice(half),
         vals: chunk.vals.splice(half),
         appended: 0,
         bytes: 0,
       };
-      right.appended = right.ids.length;
-      chunk.appended = chunk.ids.length;
+      right.appended = right.ms.length;
+      chunk.appended = chunk.ms.length;
       this.chunks.splice(p.c + 1, 0, right);
     }
     return true;
@@ -220,19 +261,22 @@ export class IdIndex<V> {
   delete(id: StreamId): boolean {
     const p = this.#lowerBound(id);
     const chunk = this.chunks[p.c];
-    if (chunk === undefined || cmpId(chunk.ids[p.i], id) !== 0) return false;
+    if (chunk === undefined || cmpAt(chunk, p.i, id) !== 0) return false;
     this.#removeAt(p);
     return true;
   }
 
   #removeAt(p: Pos): void {
     const chunk = this.chunks[p.c];
-    if (chunk.ids.length === 1) this.chunks.splice(p.c, 1);
+    this.#layout++;
+    if (chunk.ms.length === 1) this.chunks.splice(p.c, 1);
     else if (p.i === 0) {
-      chunk.ids.shift();
+      chunk.ms.shift();
+      chunk.seq.shift();
       chunk.vals.shift();
     } else {
-      chunk.ids.splice(p.i, 1);
+      chunk.ms.splice(p.i, 1);
+      chunk.seq.splice(p.i, 1);
       chunk.vals.splice(p.i, 1);
     }
     this.size--;
@@ -245,19 +289,28 @@ export class IdIndex<V> {
 
   /** Number of entries in the first chunk (approximate trimming removes whole chunks). */
   firstChunkSize(): number {
-    return this.chunks[0]?.ids.length ?? 0;
+    return this.chunks[0]?.ms.length ?? 0;
   }
 
-  /** The last ID of the first chunk. */
-  firstChunkLastId(): StreamId | undefined {
+  /** True when the last ID of the first chunk is below id (MINID trimming). */
+  firstChunkEndsBelow(id: StreamId): boolean {
     const c = this.chunks[0];
-    return c === undefined ? undefined : c.ids[c.ids.length - 1];
+    return c !== undefined && cmpAt(c, c.ms.length - 1, id) < 0;
+  }
+
+  /** True when the first ID is below id (MINID trimming). */
+  firstIdBelow(id: StreamId): boolean {
+    const c = this.chunks[0];
+    return c !== undefined && cmpAt(c, 0, id) < 0;
   }
 
   /** Removes the whole first chunk. */
   removeFirstChunk(): void {
     const c = this.chunks.shift();
-    if (c !== undefined) this.size -= c.ids.length;
+    if (c !== undefined) {
+      this.size -= c.ms.length;
+      this.#layout++;
+    }
   }
 
   /** Iterates entries with start <= id <= end, ascending (or descending when rev). */
@@ -267,16 +320,17 @@ export class IdIndex<V> {
       let { c, i } = this.#lowerBound(start);
       while (c < this.chunks.length) {
         const chunk = this.chunks[c];
-        if (i >= chunk.ids.length) {
+        if (i >= chunk.ms.length) {
           c++;
           i = 0;
           continue;
         }
-        const id = chunk.ids[i];
-        if (cmpId(id, end) > 0) return;
+        if (cmpAt(chunk, i, end) > 0) return;
+        const id = idAt(chunk, i);
+        const layout = this.#layout;
         yield [id, chunk.vals[i]];
-        // the consumer may have deleted the yielded entry: re-seek past it
-        if (chunk.ids[i] !== id || this.chunks[c] !== chunk) {
+        // the consumer may have changed the index (deleted the yielded entry): re-seek
+        if (this.#layout !== layout) {
           const next = incrId(id);
           if (next === null) return;
           ({ c, i } = this.#lowerBound(next));
@@ -289,7 +343,7 @@ export class IdIndex<V> {
     let i: number;
     if (after === null) {
       c = this.chunks.length - 1;
-      i = c >= 0 ? this.chunks[c].ids.length - 1 : -1;
+      i = c >= 0 ? this.chunks[c].ms.length - 1 : -1;
     } else {
       ({ c, i } = this.#lowerBound(after));
       i--;
@@ -298,12 +352,11 @@ export class IdIndex<V> {
       const chunk = this.chunks[c];
       if (chunk === undefined || i < 0) {
         c--;
-        i = c >= 0 ? this.chunks[c].ids.length - 1 : -1;
+        i = c >= 0 ? this.chunks[c].ms.length - 1 : -1;
         continue;
       }
-      const id = chunk.ids[i];
-      if (cmpId(id, start) < 0) return;
-      yield [id, chunk.vals[i]];
+      if (cmpAt(chunk, i, start) < 0) return;
+      yield [idAt(chunk, i), chunk.vals[i]];
       i--;
     }
   }
@@ -311,7 +364,7 @@ export class IdIndex<V> {
   /** Every entry in order. */
   *entries(): Generator<[StreamId, V]> {
     for (const chunk of this.chunks) {
-      for (let i = 0; i < chunk.ids.length; i++) yield [chunk.ids[i], chunk.vals[i]];
+      for (let i = 0; i < chunk.ms.length; i++) yield [idAt(chunk, i), chunk.vals[i]];
     }
   }
 }
