@@ -413,7 +413,7 @@ function incrDecr(c: Client, key: string, incr: bigint | number): void {
     c.db.add(key, result);
   }
   c.modified(key, "$", "incrby");
-  c.reply.rawString(":" + result + "\r\n");
+  c.reply.intText(result);
 }
 
 /** An int64 argument as a number when safe, else a bigint; null after an error. */

@@ -102,6 +102,11 @@ export class ReplyWriter {
     else this.#intLine(58, n);
   }
 
+  /** :n integer reply from the decimal text of n (already formatted, e.g. stored). */
+  intText(digits: string): void {
+    this.#line(58, digits);
+  }
+
   /** $len bulk string from a binary string. */
   bulk(s: string): void {
     const n = s.length;
