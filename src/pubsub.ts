@@ -3,7 +3,7 @@
  * registries, PUBLISH fan-out, the pubsub client output buffer limit, and keyspace
  * notifications (server.notify).
  *
- * A message is encoded once per protocol version and appended raw to every receiver's
+ * A message for several receivers is encoded once and appended raw to every receiver's
  * output buffer, so PUBLISH costs one buffer copy per receiver and never waits for a
  * slow one; a receiver whose pending output passes `client-output-buffer-limit pubsub`
  * is disconnected, as Redis does.
@@ -36,7 +36,6 @@ export class PubSub {
 
   constructor(server: Server) {
     this.server = server;
-    this.#encoder.resp = 3;
   }
 
   /** Delivers a message to channel and pattern subscribers; returns the receiver count. */
@@ -44,15 +43,13 @@ export class PubSub {
     let receivers = 0;
     const subs = this.channels.get(channel);
     if (subs !== undefined) {
-      const frames = this.#frames(["message", channel, message]);
-      for (const c of subs) this.#deliver(c, frames);
+      this.#deliverAll(subs, "message", null, channel, message);
       receivers += subs.size;
     }
     if (this.patterns.size > 0) {
       for (const [pattern, clients] of this.patterns) {
         if (!globMatch(pattern, channel)) continue;
-        const frames = this.#frames(["pmessage", pattern, channel, message]);
-        for (const c of clients) this.#deliver(c, frames);
+        this.#deliverAll(clients, "pmessage", pattern, channel, message);
         receivers += clients.size;
       }
     }
@@ -64,33 +61,58 @@ export class PubSub {
   spublish(channel: string, message: string): number {
     const subs = this.shardChannels.get(channel);
     if (subs === undefined) return 0;
-    const frames = this.#frames(["smessage", channel, message]);
-    for (const c of subs) this.#deliver(c, frames);
+    this.#deliverAll(subs, "smessage", null, channel, message);
     this.#enforceLimits();
     return subs.size;
   }
 
   /**
-   * The message as a RESP2 array and a RESP3 push frame. Both views share one scratch
-   * buffer and are valid until the next call (delivery copies them at once).
+   * Appends [kind, pattern?, channel, message] to every receiver's output: written
+   * straight into the output of a lone receiver (the common case), else encoded once and
+   * copied to each (a RESP3 receiver gets the push type byte instead of the array's).
    */
-  #frames(parts: string[]): [Uint8Array, Uint8Array] {
+  #deliverAll(
+    receivers: Set<Client>,
+    kind: string,
+    pattern: string | null,
+    channel: string,
+    message: string,
+  ): void {
+    if (receivers.size <= 1) {
+      for (const c of receivers) {
+        if (c.closed) continue;
+        const r = c.reply;
+        r.push(pattern === null ? 3 : 4);
+        r.bulk(kind);
+        if (pattern !== null) r.bulk(pattern);
+        r.bulk(channel);
+        r.bulk(message);
+        this.#delivered(c);
+      }
+      return;
+    }
     const w = this.#encoder;
     w.len = 0;
-    w.push(parts.length); // RESP3 ">" (the encoder stays in RESP3)
-    for (const p of parts) w.bulk(p);
-    const n = w.len;
-    w.ensure(n);
-    w.buf.copyWithin(n, 0, n);
-    w.buf[n] = 42; // "*": the RESP2 array form
-    return [w.buf.subarray(n, 2 * n), w.buf.subarray(0, n)];
+    w.array(pattern === null ? 3 : 4);
+    w.bulk(kind);
+    if (pattern !== null) w.bulk(pattern);
+    w.bulk(channel);
+    w.bulk(message);
+    const frame = w.buf.subarray(0, w.len);
+    for (const c of receivers) {
+      if (c.closed) continue;
+      const r = c.reply;
+      const at = r.len;
+      r.raw(frame);
+      if (r.resp === 3) r.buf[at] = 62; // ">": the RESP3 push form
+      this.#delivered(c);
+    }
   }
 
   #pendingClose: Client[] = [];
 
-  #deliver(c: Client, frames: [Uint8Array, Uint8Array]): void {
-    if (c.closed) return;
-    c.reply.raw(c.reply.resp === 3 ? frames[1] : frames[0]);
+  /** A message was appended to a receiver's output: flush it, watch its limit. */
+  #delivered(c: Client): void {
     c.scheduleFlush();
     if (this.#overLimit(c)) this.#pendingClose.push(c);
   }

@@ -76,7 +76,8 @@ export function decrId(id: StreamId): StreamId | null {
 
 /** Parses an unsigned 64-bit part like Redis's string2ull; null when invalid. */
 export function parseU64(s: string): IdPart | null {
-  if (/^(0|[1-9][0-9]{0,15})$/.test(s)) return Number(s);
+  // up to 15 digits is below 2^53: exact as a number
+  if (/^(0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
   // strtoull fallback: leading spaces, a sign, leading zeros; negative values wrap
   const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(s);
   if (m === null) return null;
