@@ -252,13 +252,17 @@ function xadd(c: Client, argv: string[]): void {
   s.append(id, argv.slice(fieldPos), limits.streamNodeMaxEntries, limits.streamNodeMaxBytes);
   replyId(c, id);
   c.modified(key, "t", "xadd");
-  const out = argv.slice();
-  if (args.strategy !== "none") {
-    if (trimStream(s, args) > 0) c.server.notify("t", "xtrim", key, c.db.id);
-    if (args.approx) rewriteTrim(out, s, args);
+  if (args.strategy !== "none" && trimStream(s, args) > 0) {
+    c.server.notify("t", "xtrim", key, c.db.id);
   }
-  if (args.id === null || !args.seqGiven) out[idPos] = formatId(id);
-  c.rewrite(out);
+  // the deterministic form (the ID, exact trimming) matters only when something is fed
+  // the command: no replica, no AOF, nothing to build
+  if (c.server.sinks.length > 0) {
+    const out = argv.slice();
+    if (args.approx) rewriteTrim(out, s, args);
+    if (args.id === null || !args.seqGiven) out[idPos] = formatId(id);
+    c.rewrite(out);
+  }
   c.server.keyReady(c.db, key);
 }
 
