@@ -176,10 +176,8 @@ function lrange(c: Client, argv: string[]): void {
   if (start < 0) start = 0;
   if (start > end || start >= len) return c.reply.array(0);
   if (end >= len) end = len - 1;
-  // element by element: no intermediate array for the (often large) range
-  const r = c.reply;
-  r.array(end - start + 1);
-  for (let i = start; i <= end; i++) r.bulk(list.at(i)!);
+  c.reply.array(end - start + 1);
+  list.writeRange(start, end, c.reply);
 }
 
 function lindex(c: Client, argv: string[]): void {

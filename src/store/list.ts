@@ -135,6 +135,17 @@ export class ListValue implements TypedValue {
     return out;
   }
 
+  /**
+   * Hands the elements from index `start` to `end` inclusive (both within range), head
+   * to tail, to `out.bulk` (a reply writer): no intermediate array.
+   */
+  writeRange(start: number, end: number, out: { bulk(s: string): void }): void {
+    const buf = this.#buf;
+    const mask = this.#mask;
+    const head = this.#head;
+    for (let i = start; i <= end; i++) out.bulk(buf[(head + i) & mask]!);
+  }
+
   /** Index of the first element equal to `value`, or -1. */
   indexOf(value: string): number {
     for (let i = 0; i < this.#len; i++) {
