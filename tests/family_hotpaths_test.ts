@@ -280,3 +280,42 @@ Deno.test({
     await sameOnBoth(publishScenario);
   },
 });
+
+Deno.test({
+  name:
+    "small hashes, sets and sorted sets growing past and shrinking below 8 members answer lookups like Redis",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  fn: () =>
+    withPair(async (p) => {
+      // a fixed pseudo-random walk over 12 names, alternately growing and shrinking: the
+      // sizes cross the scan limit (8) both ways several times
+      let seed = 7;
+      const next = (n: number) => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return (seed >>> 16) % n;
+      };
+      const steps: Step[] = [];
+      for (let i = 0; i < 400; i++) {
+        const m = `m${next(12)}`;
+        const op = next(8);
+        const growing = i % 100 < 50;
+        if (op <= 2 && growing) {
+          steps.push(["HSET", "h", m, `v${i}`], ["SADD", "s", m], ["ZADD", "z", i % 5, m]);
+        } else if (op <= 2) steps.push(["HDEL", "h", m], ["SREM", "s", m], ["ZREM", "z", m]);
+        else if (op === 3) steps.push(["HGET", "h", m], ["HEXISTS", "h", m], ["HSTRLEN", "h", m]);
+        else if (op === 4) {
+          steps.push(["SISMEMBER", "s", m], ["SMISMEMBER", "s", m, `m${next(12)}`]);
+        } else if (op === 5) {
+          steps.push(["ZSCORE", "z", m], ["ZRANK", "z", m], ["ZREVRANK", "z", m]);
+        } else if (op === 6) steps.push(["HLEN", "h"], ["SCARD", "s"], ["ZCARD", "z"]);
+        else {
+          steps.push(
+            { cmd: ["HKEYS", "h"], sort: true },
+            { cmd: ["SMEMBERS", "s"], sort: true },
+            ["ZRANGE", "z", 0, -1, "WITHSCORES"],
+          );
+        }
+      }
+      assert.deepEqual(await compareSteps(p, steps), []);
+    }),
+});

@@ -12,6 +12,9 @@ export interface HashLimits {
   maxValue: number;
 }
 
+/** Up to this many fields, lookups scan the field array instead of the map. */
+const SCAN_MAX = 8;
+
 interface Slot {
   value: string;
   /** position in the slot array */
@@ -23,7 +26,20 @@ export class HashValue implements TypedValue {
   readonly type = "hash" as const;
   #map = new Map<string, Slot>();
   #fields: string[] = [];
+  /** the slots by position (aligned with #fields) */
+  #slotList: Slot[] = [];
   #listpack = true;
+
+  /**
+   * The slot of a field, or undefined. A small hash compares the fields in slot order
+   * (like Redis's listpack scan): cheaper than hashing a field string just received.
+   */
+  #find(field: string): Slot | undefined {
+    const fields = this.#fields;
+    if (fields.length > SCAN_MAX) return this.#map.get(field);
+    for (let i = 0; i < fields.length; i++) if (fields[i] === field) return this.#slotList[i];
+    return undefined;
+  }
 
   /**
    * A hash holding `entries` (later duplicates overwrite earlier ones). With `limits`
@@ -73,34 +89,38 @@ export class HashValue implements TypedValue {
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    return this.#map.get(field)?.value;
+    return this.#find(field)?.value;
   }
 
   /** True if `field` exists. */
   has(field: string): boolean {
-    return this.#map.has(field);
+    return this.#find(field) !== undefined;
   }
 
   /** Sets `field`; returns true if it was new. */
   set(field: string, value: string): boolean {
-    const slot = this.#map.get(field);
-    if (slot !== undefined) {
-      slot.value = value;
+    const found = this.#find(field);
+    if (found !== undefined) {
+      found.value = value;
       return false;
     }
-    this.#map.set(field, { value, pos: this.#fields.length });
+    const slot = { value, pos: this.#fields.length };
+    this.#map.set(field, slot);
     this.#fields.push(field);
+    this.#slotList.push(slot);
     return true;
   }
 
   /** Removes `field`; returns true if it existed. */
   delete(field: string): boolean {
-    const slot = this.#map.get(field);
+    const slot = this.#find(field);
     if (slot === undefined) return false;
     const last = this.#fields.pop()!;
-    if (last !== field) {
+    const lastSlot = this.#slotList.pop()!;
+    if (lastSlot !== slot) {
       this.#fields[slot.pos] = last;
-      this.#map.get(last)!.pos = slot.pos;
+      this.#slotList[slot.pos] = lastSlot;
+      lastSlot.pos = slot.pos;
     }
     this.#map.delete(field);
     return true;
@@ -158,8 +178,7 @@ export class HashValue implements TypedValue {
     let n = 0;
     while (pos > 0 && n < count) {
       pos--;
-      const f = fields[pos];
-      visit(f, this.#map.get(f)!.value);
+      visit(fields[pos], this.#slotList[pos].value);
       n++;
     }
     return pos === 0 ? 0 : pos + 1;

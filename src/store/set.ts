@@ -8,6 +8,8 @@ import type { TypedValue } from "./db.ts";
 import { parseInteger } from "../resp/bytes.ts";
 
 const DEFAULT_MAX_INTSET = 512;
+/** Up to this many members, lookups scan the member array instead of the index. */
+const SCAN_MAX = 8;
 
 /** True if `s` is a member an intset can hold (canonical base-10 int64). */
 export function isIntsetMember(s: string): boolean {
@@ -93,9 +95,20 @@ export class SetValue implements TypedValue {
     return this.#sorted = keyed.map((k) => k[1]);
   }
 
+  /**
+   * The position of a member, or -1. A small set compares the members in order (like
+   * Redis's intset and listpack scans): cheaper than hashing a member string just received.
+   */
+  #find(m: string): number {
+    const items = this.#items;
+    if (items.length > SCAN_MAX) return this.#index.get(m) ?? -1;
+    for (let i = 0; i < items.length; i++) if (items[i] === m) return i;
+    return -1;
+  }
+
   /** True if `m` is a member. */
   has(m: string): boolean {
-    return this.#index.has(m);
+    return this.#find(m) >= 0;
   }
 
   /**
@@ -103,7 +116,7 @@ export class SetValue implements TypedValue {
    * intset → hashtable conversion.
    */
   add(m: string, maxIntsetEntries = DEFAULT_MAX_INTSET): boolean {
-    if (this.#index.has(m)) return false;
+    if (this.#find(m) >= 0) return false;
     this.#index.set(m, this.#items.length);
     this.#items.push(m);
     this.#sorted = null;
@@ -115,8 +128,8 @@ export class SetValue implements TypedValue {
 
   /** Removes a member; returns true if it was present. */
   remove(m: string): boolean {
-    const i = this.#index.get(m);
-    if (i === undefined) return false;
+    const i = this.#find(m);
+    if (i < 0) return false;
     this.#index.delete(m);
     this.#sorted = null;
     const last = this.#items.pop()!;

@@ -7,6 +7,8 @@
 import type { TypedValue } from "./db.ts";
 
 const MAX_LEVEL = 32;
+/** Up to this many members, lookups scan the member array instead of the dict. */
+const SCAN_MAX = 8;
 
 /**
  * A skip list node's handle: its offset in the set's record buffer. 0 is the header,
@@ -190,20 +192,31 @@ export class ZSetValue implements TypedValue {
     }
   }
 
+  /**
+   * The node of a member, or undefined. A small set compares the members in slot order
+   * (like Redis's listpack scan): cheaper than hashing a member string just received.
+   */
+  #find(member: string): ZNode | undefined {
+    const members = this.#members;
+    if (members.length > SCAN_MAX) return this.#dict.get(member);
+    for (let i = 0; i < members.length; i++) if (members[i] === member) return this.#slots[i];
+    return undefined;
+  }
+
   /** Score of a member, or undefined. O(1). */
   score(member: string): number | undefined {
-    const n = this.#dict.get(member);
+    const n = this.#find(member);
     return n === undefined ? undefined : this.#scores[n >> 1];
   }
 
   /** True if the member is present. */
   has(member: string): boolean {
-    return this.#dict.has(member);
+    return this.#find(member) !== undefined;
   }
 
   /** Node of a member, or NIL. */
   node(member: string): ZNode {
-    return this.#dict.get(member) ?? NIL;
+    return this.#find(member) ?? NIL;
   }
 
   /** The member of a node. */
@@ -250,7 +263,7 @@ export class ZSetValue implements TypedValue {
   add(member: string, score: number): void {
     // a listpack stores an integral score as an integer, so -0 reads back as 0
     if (score === 0 && this.listpack) score = 0;
-    const existing = this.#dict.get(member);
+    const existing = this.#find(member);
     if (existing !== undefined) {
       this.#updateScore(existing, member, score);
       return;
@@ -279,7 +292,7 @@ export class ZSetValue implements TypedValue {
 
   /** Removes a member; returns true if it was present. */
   remove(member: string): boolean {
-    const node = this.#dict.get(member);
+    const node = this.#find(member);
     if (node === undefined) return false;
     this.#removeNode(node, member);
     return true;
@@ -437,7 +450,7 @@ export class ZSetValue implements TypedValue {
 
   /** 0-based rank of a member in ascending order, or undefined. O(log n). */
   rank(member: string): number | undefined {
-    const node = this.#dict.get(member);
+    const node = this.#find(member);
     if (node === undefined) return undefined;
     const rec = this.#rec;
     const score = this.#scores[node >> 1];
