@@ -67,7 +67,8 @@ export class Blocking {
       return;
     }
     const onTimeout = options.onTimeout;
-    if (this.server.inExec || c.conn === null) {
+    // clients without a connection answer at once, but the master link can be paused
+    if (this.server.inExec || (c.conn === null && !(c.isMaster && options.kind === "pause"))) {
       if (onTimeout) onTimeout(c);
       else c.reply.nullArray();
       return;

@@ -235,8 +235,15 @@ export class Client {
     }
   }
 
+  /**
+   * Runs a command CLIENT PAUSE held, instead of rerunPostponed (the master link: its
+   * stream is applied and counted by the replication module)
+   */
+  onUnpause: ((argv: string[]) => void) | null = null;
+
   /** Runs a command held by CLIENT PAUSE, then resumes the client's pipeline. */
   rerunPostponed(argv: string[]): void {
+    if (this.onUnpause !== null) return this.onUnpause(argv);
     processCommand(this, argv);
     this.scheduleFlush();
     this.resume();

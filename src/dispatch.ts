@@ -97,12 +97,16 @@ function applyReplyMode(c: Client, mark: number): void {
 }
 
 /** Whether CLIENT PAUSE holds this command (Redis: the postpone check of processCommand). */
-function pausedFor(c: Client, spec: CommandSpec): boolean {
+function pausedFor(c: Client, spec: CommandSpec, argv: string[]): boolean {
   const pause = c.server.pause!;
-  if (c.isReplica || c.isMaster || c.conn === null) return false;
+  // the master link is paused too (its stream is read but not applied), replicas and
+  // internal clients (scripts, AOF loading) never are
+  if (c.isReplica || (c.conn === null && !c.isMaster)) return false;
   if (!pause.writeOnly) return true;
-  if (mayReplicate(spec)) return true;
-  if (spec.name === "exec" && c.multi !== null) return c.multi.some((q) => mayReplicate(q.spec));
+  if (mayReplicate(spec, c, argv)) return true;
+  if (spec.name === "exec" && c.multi !== null) {
+    return c.multi.some((q) => mayReplicate(q.spec, c, q.argv));
+  }
   return false;
 }
 
@@ -119,8 +123,9 @@ const B_SKIP_MONITOR = FLAG_BITS.skip_monitor;
 const B_ADMIN = FLAG_BITS.admin;
 const B_FAST = FLAG_BITS.fast;
 const B_READONLY = FLAG_BITS.readonly;
-function mayReplicate(spec: CommandSpec): boolean {
-  return (spec.bits & (B_WRITE | B_MAY_REPLICATE)) !== 0;
+function mayReplicate(spec: CommandSpec, c: Client, argv: string[]): boolean {
+  const bits = spec.runtimeBits !== undefined ? spec.runtimeBits(c, argv) : spec.bits;
+  return (bits & (B_WRITE | B_MAY_REPLICATE)) !== 0;
 }
 
 function dispatchCommand(c: Client, argv: string[]): void {
@@ -150,7 +155,7 @@ function dispatchCommand(c: Client, argv: string[]): void {
     if (c.multi !== null) c.multiError = true;
     return;
   }
-  if (server.pause !== null && pausedFor(c, spec)) {
+  if (server.pause !== null && pausedFor(c, spec, argv)) {
     c.spec = spec;
     c.argv = argv;
     server.postpone(c);

@@ -3,11 +3,11 @@
  * engine lives in src/scripting/.
  */
 import type { Client } from "../client.ts";
-import { cmd, type CommandSpec, container } from "./table.ts";
+import { cmd, type CommandFlag, type CommandSpec, container, FLAG_BITS } from "./table.ts";
 import { ERR } from "../errors.ts";
 import { parseInteger } from "../resp/bytes.ts";
 import { globMatch } from "../store/glob.ts";
-import { runFor, scripting } from "../scripting/mod.ts";
+import { declaredScriptFlags, runFor, scripting } from "../scripting/mod.ts";
 import { denyScriptsDisabled, flagNames, killScript, runningScript } from "../scripting/engine.ts";
 import { registerDebugSubcommand } from "./server.ts";
 import { bytesToBinary } from "../resp/bytes.ts";
@@ -338,14 +338,49 @@ const S = { categories: ["scripting"] };
 const E = { keys: [0, 0, 0] as [number, number, number], getKeys: evalKeys, ...S };
 const EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys movablekeys";
 const EVAL_RO_FLAGS = "readonly " + EVAL_FLAGS;
+/** Redis 7.0 gives EVAL, EVALSHA and FCALL may_replicate (COMMAND INFO does not show it) */
+const EVAL_RW_FLAGS = EVAL_FLAGS + " may_replicate";
+
+/**
+ * Redis's scriptFlagsToCmdFlags: a script that declares flags runs with write, denyoom
+ * and stale as it declares them, and without may_replicate (its writes are known).
+ */
+function scriptBits(kind: "eval" | "evalsha" | "fcall") {
+  const own = EVAL_RW_FLAGS.split(" ").reduce((b, f) => b | FLAG_BITS[f as CommandFlag], 0);
+  const clear = FLAG_BITS.stale | FLAG_BITS.denyoom | FLAG_BITS.write | FLAG_BITS.may_replicate;
+  return (c: Client, argv: string[]): number => {
+    const flags = declaredScriptFlags(c.server, argv, kind);
+    if (flags === null) return own;
+    let out = own & ~clear;
+    if (!flags.allowOom && !flags.noWrites) out |= FLAG_BITS.denyoom;
+    if (!flags.noWrites) out |= FLAG_BITS.write;
+    if (flags.allowStale) out |= FLAG_BITS.stale;
+    return out;
+  };
+}
+const RW = (kind: "eval" | "evalsha" | "fcall") => ({ ...E, runtimeBits: scriptBits(kind) });
 
 /** The scripting command specs. */
 export const commands: CommandSpec[] = [
-  cmd("scripting", "eval", -3, EVAL_FLAGS, (c, a) => evalGeneric(c, a, false, false), E),
-  cmd("scripting", "evalsha", -3, EVAL_FLAGS, (c, a) => evalGeneric(c, a, true, false), E),
+  cmd(
+    "scripting",
+    "eval",
+    -3,
+    EVAL_RW_FLAGS,
+    (c, a) => evalGeneric(c, a, false, false),
+    RW("eval"),
+  ),
+  cmd(
+    "scripting",
+    "evalsha",
+    -3,
+    EVAL_RW_FLAGS,
+    (c, a) => evalGeneric(c, a, true, false),
+    RW("evalsha"),
+  ),
   cmd("scripting", "eval_ro", -3, EVAL_RO_FLAGS, (c, a) => evalGeneric(c, a, false, true), E),
   cmd("scripting", "evalsha_ro", -3, EVAL_RO_FLAGS, (c, a) => evalGeneric(c, a, true, true), E),
-  cmd("scripting", "fcall", -3, EVAL_FLAGS, (c, a) => fcallGeneric(c, a, false), E),
+  cmd("scripting", "fcall", -3, EVAL_RW_FLAGS, (c, a) => fcallGeneric(c, a, false), RW("fcall")),
   cmd("scripting", "fcall_ro", -3, EVAL_RO_FLAGS, (c, a) => fcallGeneric(c, a, true), E),
   container("scripting", "script", -2, [
     cmd("scripting", "load", 3, "noscript stale", scriptLoad, S),

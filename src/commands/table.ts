@@ -94,6 +94,11 @@ export interface CommandSpec {
   args?: DocArg[];
   /** argv as MONITOR and SLOWLOG show it, secrets replaced (Redis: redacted arguments) */
   redact?: (argv: string[]) => string[];
+  /**
+   * The flag bits this call runs with when they depend on its arguments (Redis's
+   * getCommandFlags: EVAL and FCALL take the flags their script declares)
+   */
+  runtimeBits?: (c: Client, argv: string[]) => number;
 }
 
 /** A COMMAND DOCS argument description (a subset of Redis's fields). */
@@ -125,6 +130,7 @@ export interface CmdOptions {
   complexity?: string;
   args?: DocArg[];
   redact?: (argv: string[]) => string[];
+  runtimeBits?: (c: Client, argv: string[]) => number;
   /** sets CONSTANT_TIME_BIT */
   constantTime?: boolean;
 }
@@ -161,6 +167,7 @@ export function cmd(
     ...(options.complexity ? { complexity: options.complexity } : {}),
     ...(options.args ? { args: options.args } : {}),
     ...(options.redact ? { redact: options.redact } : {}),
+    ...(options.runtimeBits ? { runtimeBits: options.runtimeBits } : {}),
   };
 }
 

@@ -477,6 +477,13 @@ export class MasterLink {
     this.readReploff = offset;
     this.#appliedConsumed = 0;
     this.#raw = new ByteQueue();
+    // CLIENT PAUSE held one of the stream's commands: run it, then apply what followed
+    mc.onUnpause = (argv) => {
+      if (this.masterClient !== mc) return;
+      const applied = this.#applyOne(mc, argv);
+      if (applied > 0) this.ctx.primary.feedRaw(this.#raw.take(applied));
+      this.#apply(mc);
+    };
   }
 
   // ---- full sync ----
@@ -699,9 +706,10 @@ export class MasterLink {
   /** Executes every complete command received, then relays the applied bytes. */
   #apply(mc: Client): void {
     const parser = mc.parser;
-    const server = this.#server;
     let applied = 0;
-    for (;;) {
+    // a command held by CLIENT PAUSE: the stream is read (slave_read_repl_offset) but
+    // not applied until the pause ends, as in Redis
+    while (mc.blocked === null) {
       let argv: string[] | null;
       try {
         argv = parser.next();
@@ -712,23 +720,29 @@ export class MasterLink {
         break;
       }
       if (argv === null) break;
-      server.masterExecuting = true;
-      try {
-        processCommand(mc, argv);
-      } finally {
-        server.masterExecuting = false;
-      }
-      if (mc.reply.len > 0 && mc.reply.buf[0] === 45) this.#errorFromStream(mc);
-      mc.reply.len = 0;
-      // inside MULTI the offset moves only when EXEC ran (Redis does the same)
-      if (mc.multi === null) {
-        const delta = parser.consumed - this.#appliedConsumed;
-        this.#appliedConsumed = parser.consumed;
-        this.reploff += delta;
-        applied += delta;
-      }
+      applied += this.#applyOne(mc, argv);
     }
     if (applied > 0) this.ctx.primary.feedRaw(this.#raw.take(applied));
+  }
+
+  /** Executes one command of the stream; returns the bytes it applied (to relay). */
+  #applyOne(mc: Client, argv: string[]): number {
+    const server = this.#server;
+    server.masterExecuting = true;
+    try {
+      processCommand(mc, argv);
+    } finally {
+      server.masterExecuting = false;
+    }
+    if (mc.reply.len > 0 && mc.reply.buf[0] === 45) this.#errorFromStream(mc);
+    mc.reply.len = 0;
+    // held by a pause: not applied yet; inside MULTI the offset moves only when EXEC ran
+    // (Redis does the same)
+    if (mc.blocked !== null || mc.multi !== null) return 0;
+    const delta = mc.parser.consumed - this.#appliedConsumed;
+    this.#appliedConsumed = mc.parser.consumed;
+    this.reploff += delta;
+    return delta;
   }
 
   /**

@@ -377,8 +377,12 @@ function checkScriptCall(ctx: RunContext, argv: string[]): string | null {
       return "-" + denied.replace(/^NOPERM /, "NOPERM The user executing the script ");
     }
   }
+  // a read-only script refuses may_replicate commands too (PUBLISH, ...): that is what
+  // lets it run during CLIENT PAUSE WRITE (Redis: scriptVerifyWriteCommandAllow)
+  if (ctx.readOnly && (flags.includes("write") || flags.includes("may_replicate"))) {
+    return "Write commands are not allowed from read-only scripts.";
+  }
   if (flags.includes("write")) {
-    if (ctx.readOnly) return "Write commands are not allowed from read-only scripts.";
     if (server.writeGuard !== null && !ctx.caller.isMaster) {
       const denied = server.writeGuard(fake, spec);
       if (denied !== null) return "-" + denied;

@@ -100,6 +100,31 @@ export function scripting(server: Server): Scripting {
   return s;
 }
 
+/**
+ * The flags an EVAL/EVALSHA (`bySha`) or FCALL call declares, as Redis's
+ * evalGetCommandFlags / fcallGetCommandFlags find them before running it: a cached
+ * script's, an uncached body's shebang, a function's; null when the command's own flags
+ * apply (no shebang, unknown sha or function, a bad shebang).
+ */
+export function declaredScriptFlags(
+  server: Server,
+  argv: string[],
+  kind: "eval" | "evalsha" | "fcall",
+): ScriptFlags | null {
+  const s = scripting(server);
+  let flags: ScriptFlags | null = null;
+  if (kind === "fcall") {
+    flags = s.hasFunctions ? s.functions.functions.get(argv[1].toLowerCase())?.flags ?? null : null;
+  } else if (kind === "evalsha") {
+    flags = argv[1].length === 40 ? s.scripts.get(argv[1].toLowerCase())?.flags ?? null : null;
+  } else {
+    const cached = s.scripts.get(sha1Hex(binaryToBytes(argv[1])));
+    const parsed = cached?.flags ?? parseEvalShebang(argv[1]);
+    flags = typeof parsed === "string" ? null : parsed;
+  }
+  return flags === null || flags.evalCompat ? null : flags;
+}
+
 /** Parses an EVAL script's "#!lua flags=..." line (Redis: evalExtractShebangFlags). */
 function parseEvalShebang(body: string): ScriptFlags | string {
   if (!body.startsWith("#!")) return noFlags(true);

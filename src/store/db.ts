@@ -119,6 +119,11 @@ export interface KeyspaceHost {
   /** true on a replica: keys are never expired locally, only hidden */
   readonly isReplica: boolean;
   /**
+   * non-null during CLIENT PAUSE: reads hide expired keys without deleting them, so the
+   * dataset stays static (Redis: checkClientPauseTimeoutAndReturnIfPaused)
+   */
+  readonly pause?: unknown;
+  /**
    * true while a command from our primary runs on a replica: logically expired keys
    * are not hidden from it (Redis: expireIfNeeded exempts the master client)
    */
@@ -201,7 +206,7 @@ export class Db {
     }
     if (e.expireAt !== 0 && e.expireAt <= this.host.now() && !this.host.masterExecuting) {
       if (stats) stats.keyspaceMisses++;
-      if (!this.host.isReplica) this.#expire(key);
+      if (!this.host.isReplica && !this.host.pause) this.#expire(key);
       this.host.keyMiss?.(this, key);
       return undefined;
     }
