@@ -54,11 +54,10 @@ class LinkAborted extends Error {}
 /** Bytes asked of each socket read while a snapshot streams in. */
 const READ_CHUNK = 1 << 20;
 /**
- * Parsing of a snapshot streaming in runs in slices of this many ms (at most
- * LOAD_SLICE_MS with the reads between them): the replica keeps answering its clients
- * and its primary meanwhile.
+ * Longest the replica keeps the event loop while a snapshot streams in (parsing, and
+ * reads that complete at once): its clients and its primary are answered meanwhile.
  */
-const PARSE_SLICE_MS = LOAD_SLICE_MS / 2;
+const PARSE_TURN_MS = LOAD_SLICE_MS * 0.8;
 
 /**
  * Lets pending I/O run (a timer: socket reads that complete at once, and microtasks, do
@@ -609,7 +608,14 @@ export class MasterLink {
         done = complete();
         if (done) loader.finish(mark?.length ?? 0);
       }
-      const result = loader.step(PARSE_SLICE_MS);
+      // reads that complete at once do not let other sockets be polled: a timer does
+      const budget = PARSE_TURN_MS - (performance.now() - lastTurn);
+      if (budget <= 0) {
+        await macrotask();
+        lastTurn = performance.now();
+        continue;
+      }
+      const result = loader.step(budget);
       if (result !== null) {
         // a `$<size>` payload longer than its RDB: the rest is read and ignored
         while (!done) {
@@ -618,11 +624,6 @@ export class MasterLink {
           done = this.transferRead >= size;
         }
         return result;
-      }
-      if (performance.now() - lastTurn >= PARSE_SLICE_MS) {
-        // reads that complete at once may not let other sockets be polled
-        await macrotask();
-        lastTurn = performance.now();
       }
     }
   }
