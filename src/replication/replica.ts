@@ -612,6 +612,8 @@ export class MasterLink {
       const budget = PARSE_TURN_MS - (performance.now() - lastTurn);
       if (budget <= 0) {
         await macrotask();
+        // the link may have been dropped meanwhile (REPLICAOF, CLIENT KILL, timeout)
+        if (this.#stopped || this.#conn === null) throw new LinkAborted("closed");
         lastTurn = performance.now();
         continue;
       }
