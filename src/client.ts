@@ -39,7 +39,7 @@ export interface BlockState {
   /** reply on timeout (default: null array) */
   onTimeout: ((c: Client) => void) | undefined;
   /** for non-key blocks (WAIT): called to check whether the client can be served */
-  kind: "keys" | "wait" | "pause";
+  kind: "keys" | "wait" | "pause" | "shutdown";
 }
 
 let nextClientId = 1;

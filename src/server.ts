@@ -755,16 +755,51 @@ export class Server implements KeyspaceHost {
    * Shuts down: runs shutdown hooks (which may throw to refuse, e.g. a failed save),
    * closes listeners and clients, and stops timers.
    */
-  async shutdown(opts: ShutdownOptions = {}): Promise<void> {
-    if (this.#shuttingDown) return;
+  shutdown(opts: ShutdownOptions = {}): Promise<void> {
+    if (this.#shuttingDown) return RESOLVED_SHUTDOWN;
+    // a second SHUTDOWN while one waits for replicas waits for (and fails with) it
+    if (this.#shutdownRun !== null) return this.#shutdownRun;
+    const run = this.#shutdown(opts);
+    this.#shutdownRun = run;
+    run.then(() => this.#shutdownRun = null, () => this.#shutdownRun = null);
+    return run;
+  }
+
+  /** the shutdown in progress (waiting for replicas, saving), if any */
+  #shutdownRun: Promise<void> | null = null;
+  /** set by SHUTDOWN ABORT: the replica wait of the shutdown in progress gives up */
+  shutdownAborted = false;
+
+  /**
+   * SHUTDOWN ABORT of a shutdown waiting for its replicas (Redis's cancelShutdown): it
+   * fails, and the write pause it set is lifted. False when none is waiting.
+   */
+  abortShutdown(): boolean {
+    if (this.#shutdownRun === null || this.shutdownMstime === 0) return false;
+    this.shutdownAborted = true;
+    this.shutdownMstime = 0;
+    this.unpauseClients();
+    return true;
+  }
+
+  async #shutdown(opts: ShutdownOptions): Promise<void> {
     // with replicas to wait for, the time left is shown (INFO shutdown_in_milliseconds)
     const timeout = this.config.num("shutdown-timeout");
     const replicas = [...this.clients.values()].some((c) => c.isReplica);
     this.shutdownMstime = !opts.now && timeout > 0 && replicas ? Date.now() + timeout * 1000 : 0;
+    this.shutdownAborted = false;
     try {
-      for (const hook of this.shutdownHooks) await hook(opts);
+      for (const hook of this.shutdownHooks) {
+        await hook(opts);
+        if (this.shutdownAborted) throw new ShutdownAborted();
+      }
+    } catch (e) {
+      // a failed shutdown lifts the write pause of its replica wait (Redis's abortShutdown)
+      if (this.pause !== null && this.shutdownMstime !== 0) this.unpauseClients();
+      throw e;
     } finally {
       this.shutdownMstime = 0;
+      this.shutdownAborted = false;
     }
     this.#shuttingDown = true;
     this.log("warning", "Redis is now ready to exit, bye bye...");
@@ -831,6 +866,15 @@ export class Server implements KeyspaceHost {
 }
 
 /** SHUTDOWN options. */
+/** A shutdown ended by SHUTDOWN ABORT (already logged). */
+export class ShutdownAborted extends Error {
+  constructor() {
+    super("Shutdown manually aborted.");
+  }
+}
+
+const RESOLVED_SHUTDOWN = Promise.resolve();
+
 export interface ShutdownOptions {
   save?: boolean;
   nosave?: boolean;

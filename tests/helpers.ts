@@ -124,11 +124,16 @@ async function spawn(
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  // keep the pipes drained into the log file
-  process.stdout.pipeTo(log.writable, { preventClose: true }).catch(() => {});
-  process.stderr.pipeTo(
-    new WritableStream({ write: (chunk) => void log.write(chunk).catch(() => {}) }),
-  ).catch(() => {});
+  // keep the pipes drained into the log file, chunk by chunk as they arrive (a pipeTo
+  // into the file's writable stream wrote nothing on Deno 2.9)
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      let off = 0;
+      while (off < chunk.length) off += log.writeSync(chunk.subarray(off));
+    }
+  };
+  drain(process.stdout).catch(() => {});
+  drain(process.stderr).catch(() => {});
   try {
     await waitForPort(port, process);
   } catch (e) {

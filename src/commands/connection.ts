@@ -370,7 +370,10 @@ function clientUnblock(c: Client, argv: string[]): void {
     }
   }
   const target = c.server.clients.get(id);
-  if (target === undefined || target.blocked === null || target.blocked.kind === "pause") {
+  if (
+    target === undefined || target.blocked === null || target.blocked.kind === "pause" ||
+    target.blocked.kind === "shutdown"
+  ) {
     return c.reply.int(0);
   }
   const blocking = c.server.blocking;

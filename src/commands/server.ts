@@ -5,7 +5,7 @@
  * registerDebugSubcommand().
  */
 import type { Client } from "../client.ts";
-import type { Server, ShutdownOptions } from "../server.ts";
+import { type Server, ShutdownAborted, type ShutdownOptions } from "../server.ts";
 import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { commands as commandCommands } from "./command.ts";
 import { clientInfoString, replyHelp } from "./connection.ts";
@@ -240,18 +240,31 @@ function shutdown(c: Client, argv: string[]): void {
   }
   if ((opts.save && opts.nosave) || (abort && argv.length > 2)) return c.error(ERR.syntax);
   if (abort) {
-    if (!pendingSignalShutdown.delete(c.server)) return c.error("ERR No shutdown in progress.");
+    // a scheduled signal shutdown, or one waiting for its replicas (its callers fail)
+    const waiting = c.server.abortShutdown();
+    if (!pendingSignalShutdown.delete(c.server) && !waiting) {
+      return c.error("ERR No shutdown in progress.");
+    }
     c.server.log("notice", "Shutdown manually aborted.");
     return c.reply.simple("OK");
   }
   const server = c.server;
   server.log("warning", "User requested shutdown...");
-  server.shutdown(opts).then(
+  const run = server.shutdown(opts);
+  // waiting for replicas: the caller is a blocked client until the shutdown ends
+  // (INFO blocked_clients), as Redis's BLOCKED_SHUTDOWN
+  const blocked = server.shutdownMstime !== 0 && c.conn !== null;
+  if (blocked) server.blocking.block(c, { keys: [], timeoutMs: 0, kind: "shutdown" });
+  run.then(
     () => server.onExit(0),
     (e) => {
-      server.log("warning", `Errors trying to shut down the server: ${(e as Error).message}`);
+      if (!(e instanceof ShutdownAborted)) {
+        server.log("warning", `Errors trying to shut down the server: ${(e as Error).message}`);
+      }
+      if (blocked && c.blocked?.kind === "shutdown") server.blocking.unblock(c);
       c.error("ERR Errors trying to SHUTDOWN. Check logs.");
       c.scheduleFlush();
+      if (blocked) c.resume();
     },
   );
 }
@@ -879,7 +892,7 @@ export const commands: CommandSpec[] = [
   }),
   container("server", "config", -2, [
     cmd("server", "get", -3, ADMIN, configGet, S),
-    cmd("server", "set", -4, ADMIN + " may_replicate", configSet, {
+    cmd("server", "set", -4, ADMIN, configSet, {
       ...S,
       redact: redactConfigSet,
     }),

@@ -518,13 +518,22 @@ export class AofState implements PropagationSink {
     this.server.replyBarrier = () => this.barrier();
   }
 
+  /**
+   * true from CONFIG SET appendonly yes until its first rewrite succeeds (Redis's
+   * AOF_WAIT_REWRITE): the AOF does not hold the dataset yet, so shutdown refuses
+   */
+  waitingFirstRewrite = false;
+
   /** CONFIG SET appendonly yes: starts logging and writes a base of the dataset. */
   start(): void {
     if (this.on) return;
     Deno.mkdirSync(this.dirPath, { recursive: true });
     this.manifest = this.#readManifest();
     this.#enable();
-    this.rewrite();
+    this.waitingFirstRewrite = true;
+    this.rewrite().then((ok) => {
+      if (ok) this.waitingFirstRewrite = false;
+    });
   }
 
   /** Deletes the history files of the manifest (Redis's aofDelHistoryFiles). */
@@ -553,6 +562,7 @@ export class AofState implements PropagationSink {
   /** CONFIG SET appendonly no: flushes and stops logging. */
   stop(): void {
     if (!this.on) return;
+    this.waitingFirstRewrite = false;
     this.killRewrite();
     this.flushSync();
     this.on = false;

@@ -69,6 +69,16 @@ export function installPersistence(server: Server): void {
       server.log("warning", "There is a child saving an .rdb. Killing it!");
       await rdb.killBgsave();
     }
+    if (aof.rewriting) {
+      // the first rewrite after appendonly yes: the AOF does not hold the dataset yet
+      if (aof.waitingFirstRewrite && !opts.force) {
+        server.log("warning", "Writing initial AOF, can't exit.");
+        throw new Error("Errors trying to SHUTDOWN. Check logs.");
+      }
+      if (aof.waitingFirstRewrite) server.log("warning", "Writing initial AOF. Exit anyway.");
+      server.log("warning", "There is a child rewriting the AOF. Killing it!");
+      aof.killRewrite();
+    }
     if (aof.on) {
       server.log("notice", "Calling fsync() on the AOF file.");
       aof.flushSync();

@@ -561,10 +561,11 @@ export class Primary implements PropagationSink {
       if (!this.relaying) this.requestAcks();
       server.log("notice", "Waiting for replicas before shutting down.");
       const deadline = Date.now() + timeoutMs;
-      while (!this.#caughtUp(target) && Date.now() < deadline) {
+      while (!this.#caughtUp(target) && Date.now() < deadline && !server.shutdownAborted) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
+    if (server.shutdownAborted) return;
     // Redis's finishShutdown: lagging replicas are named, then how many are in sync
     let inSync = 0;
     for (const c of this.replicas) {
