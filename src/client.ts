@@ -6,7 +6,7 @@
 import { ProtocolError, RequestParser } from "./resp/parser.ts";
 import { ReplyWriter } from "./resp/writer.ts";
 import type { Db } from "./store/db.ts";
-import type { CommandSpec } from "./commands/table.ts";
+import { type CommandSpec, fullName } from "./commands/table.ts";
 import type { Server } from "./server.ts";
 import { processCommand } from "./dispatch.ts";
 import type { ClientTracking } from "./tracking.ts";
@@ -146,6 +146,20 @@ export class Client {
     this.commandFailed = true;
     this.server.stats.countError(msg);
     this.reply.error(msg);
+    if (this.isReplica) this.#unexpectedError(msg);
+  }
+
+  /** Redis's afterErrorReply for a replica link: such an error is logged and counted. */
+  #unexpectedError(msg: string): void {
+    const server = this.server;
+    server.stats.unexpectedErrorReplies++;
+    const name = this.spec !== null ? fullName(this.spec) : "<unknown>";
+    server.log(
+      "warning",
+      `== CRITICAL == This master is sending an error to its replica: '${
+        (msg.startsWith("ERR ") ? msg.slice(4) : "-" + msg).slice(0, 4096)
+      }' after processing the command '${name}'`,
+    );
   }
 
   /**
@@ -156,6 +170,19 @@ export class Client {
     this.server.keyModified(db, key);
     this.server.dirty++;
     this.server.notify(type, event, key, db.id);
+  }
+
+  /** bytes of replication data (snapshot, stream) queued to this replica client */
+  streamBytes = 0;
+
+  /**
+   * Queues replication data to this replica client. Kept apart from replies: a replica
+   * whose own command produced a reply is disconnected, as in Redis.
+   */
+  stream(data: Uint8Array | string): void {
+    if (typeof data === "string") this.reply.rawString(data);
+    else this.reply.raw(data);
+    this.streamBytes += data.length;
   }
 
   /** Propagates `argv` instead of the command as received. */

@@ -7,6 +7,7 @@ import { COMMANDS } from "./commands/mod.ts";
 import { type CommandSpec, CONSTANT_TIME_BIT, FLAG_BITS, fullName } from "./commands/table.ts";
 import { ERR } from "./errors.ts";
 import { busyScriptError } from "./scripting/busy.ts";
+import { clientInfoString } from "./commands/connection.ts";
 
 const OOM_IN_MULTI_OK = new Set(["exec", "discard", "quit", "reset"]);
 const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -80,8 +81,27 @@ let fastRun = 0;
 /** Processes one parsed command from a client. */
 export function processCommand(c: Client, argv: string[]): void {
   const mark = c.reply.len;
+  if (c.isReplica) return replicaCommand(c, argv, mark);
   dispatchCommand(c, argv);
   if (c.replyMode !== "on") applyReplyMode(c, mark);
+}
+
+/**
+ * A command from a client that is one of our replicas (after SYNC/PSYNC). Its link
+ * carries the replication stream only: a command that replies (PING, GET refused with
+ * "Replica can't interact with the keyspace", ...) gets the replica disconnected and
+ * logged, as Redis's _addReplyToBufferOrList does.
+ */
+function replicaCommand(c: Client, argv: string[], mark: number): void {
+  const streamed = c.streamBytes;
+  dispatchCommand(c, argv);
+  if (c.closed || c.reply.len - mark <= c.streamBytes - streamed) return;
+  const name = c.spec !== null ? fullName(c.spec) : "<unknown>";
+  c.server.log(
+    "warning",
+    `Replica generated a reply to command '${name}', disconnecting it: ${clientInfoString(c)}`,
+  );
+  c.close();
 }
 
 /** CLIENT REPLY OFF / SKIP: drops the replies the command just produced. */
@@ -133,6 +153,8 @@ function dispatchCommand(c: Client, argv: string[]): void {
   if (!server.clockFresh) server.readClock();
   server.cachedNow = Math.floor(server.wallOffset + server.clock);
   const spec = lookupCommand(c, argv);
+  // a replica's refused command is named in the logs (Redis sets lastcmd before checks)
+  if (c.isReplica && spec !== null) c.spec = spec;
   if (spec === null || !arityOk(c, spec, argv.length)) {
     if (c.multi !== null) c.multiError = true;
     if (spec !== null) server.stats.rejected(spec);
@@ -228,6 +250,10 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
   if (server.asyncLoading && (flags & B_NO_ASYNC_LOADING) !== 0) return ERR.loading;
   const busy = busyScriptError(server);
   if (busy !== null && (flags & B_ALLOW_BUSY) === 0) return busy;
+  // a replica link must not be used to reach around CLIENT PAUSE (replicas are exempt)
+  if (c.isReplica && (flags & (B_MAY_REPLICATE | B_WRITE | B_READONLY)) !== 0) {
+    return "ERR Replica can't interact with the keyspace";
+  }
   return null;
 }
 

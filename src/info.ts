@@ -336,7 +336,7 @@ function statsSection(server: Server): string[] {
     `tracking_total_keys:${server.tracking?.totalKeys ?? 0}`,
     `tracking_total_items:${server.tracking?.totalItems ?? 0}`,
     `tracking_total_prefixes:${server.tracking?.prefixes.size ?? 0}`,
-    "unexpected_error_replies:0",
+    `unexpected_error_replies:${s.unexpectedErrorReplies}`,
     `total_error_replies:${s.totalErrorReplies}`,
     "dump_payload_sanitizations:0",
     `total_reads_processed:${s.totalReads}`,

@@ -64,6 +64,8 @@ export class Stats {
   keyspaceHits = 0;
   keyspaceMisses = 0;
   totalErrorReplies = 0;
+  /** errors replied to a replica or master link (INFO unexpected_error_replies) */
+  unexpectedErrorReplies = 0;
   /** socket reads and writes (total_reads_processed, total_writes_processed) */
   totalReads = 0;
   totalWrites = 0;
@@ -167,6 +169,7 @@ export class Stats {
     this.keyspaceHits = 0;
     this.keyspaceMisses = 0;
     this.totalErrorReplies = 0;
+    this.unexpectedErrorReplies = 0;
     this.totalReads = 0;
     this.totalWrites = 0;
     this.syncFull = 0;

@@ -154,7 +154,7 @@ export class FullSyncs {
   #sendFullResync(c: Client, offset: number): void {
     const info = this.#host.infoOf(c);
     // legacy SYNC gets the payload without the +FULLRESYNC line
-    if (!info.prePsync) c.reply.rawString(`+FULLRESYNC ${this.#host.replid} ${offset}\r\n`);
+    if (!info.prePsync) c.stream(`+FULLRESYNC ${this.#host.replid} ${offset}\r\n`);
     c.scheduleFlush();
   }
 
@@ -163,7 +163,7 @@ export class FullSyncs {
     const mark = randomHex(40);
     const targets = [...job.replicas];
     // the replicas stay in wait_bgsave_end during a diskless transfer, as in Redis
-    for (const c of targets) c.reply.rawString(`$EOF:${mark}\r\n`);
+    for (const c of targets) c.stream(`$EOF:${mark}\r\n`);
     let live = targets;
     for await (const chunk of iterable) {
       live = live.filter((c) => !c.closed);
@@ -174,7 +174,7 @@ export class FullSyncs {
         );
         break;
       }
-      for (const c of live) c.reply.raw(chunk);
+      for (const c of live) c.stream(chunk);
       // a replica that does not take its part in repl-timeout is dropped by the cron
       // (Redis: repl_last_partial_write), so one stalled replica cannot hold the others
       await Promise.all(live.map((c) => {
@@ -194,7 +194,7 @@ export class FullSyncs {
       `Diskless rdb transfer, done reading from pipe, ${live.length} replicas still up.`,
     );
     for (const c of live) {
-      c.reply.rawString(mark);
+      c.stream(mark);
       c.scheduleFlush();
       const info = this.#host.infoOf(c);
       info.state = "online";
@@ -220,10 +220,10 @@ export class FullSyncs {
   async #sendDisk(c: Client, job: SyncJob, parts: Uint8Array[], total: number): Promise<void> {
     if (c.closed) return;
     this.#host.infoOf(c).state = "send_bulk";
-    c.reply.rawString(`$${total}\r\n`);
+    c.stream(`$${total}\r\n`);
     let queued = 0;
     for (const part of parts) {
-      c.reply.raw(part);
+      c.stream(part);
       queued += part.length;
       if (queued >= SEND_CHUNK) {
         queued = 0;
@@ -241,7 +241,7 @@ export class FullSyncs {
     const info = this.#host.infoOf(c);
     info.state = "online";
     info.ackTime = Date.now();
-    for (const part of job.pending) c.reply.raw(part);
+    for (const part of job.pending) c.stream(part);
     job.replicas.delete(c);
     this.#dropJobIfDone(job);
     c.scheduleFlush();

@@ -245,7 +245,7 @@ export class Primary implements PropagationSink {
     for (const c of this.replicas) {
       const info = this.#info.get(c)!;
       if (info.state !== "online" || info.waitAck) continue;
-      c.reply.raw(bytes);
+      c.stream(bytes);
       this.#checkObuf(c, info);
     }
     this.#scheduleReplicaFlush();
@@ -387,9 +387,9 @@ export class Primary implements PropagationSink {
       return false;
     }
     this.#addReplica(c, info, "online");
-    c.reply.rawString(info.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n");
+    c.stream(info.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n");
     const data = this.backlog.readFrom(offset);
-    c.reply.raw(data);
+    c.stream(data);
     c.scheduleFlush();
     log(
       `Partial resynchronization request from ${
@@ -502,7 +502,7 @@ export class Primary implements PropagationSink {
       const presync = info.state === "wait_bgsave_start" ||
         (info.state === "wait_bgsave_end" && !this.#fullSyncs.jobOf(c)?.diskless);
       if (presync && !c.closed) {
-        c.reply.raw(NEWLINE);
+        c.stream(NEWLINE);
         c.scheduleFlush();
       }
     }

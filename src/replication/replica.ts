@@ -758,6 +758,7 @@ export class MasterLink {
     let end = 1;
     while (end < mc.reply.len && buf[end] !== 13) end++;
     const msg = bytesToBinary(buf, 1, end);
+    this.#server.stats.unexpectedErrorReplies++;
     const cmdname = msg.startsWith("ERR unknown command") || mc.spec === null
       ? "<unknown>"
       : fullName(mc.spec);
