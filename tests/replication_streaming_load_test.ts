@@ -23,6 +23,7 @@ import {
   digest,
   infoField,
   pipelineAll,
+  stat,
   waitInSync,
   waitLinkUp,
 } from "./replication_util.ts";
@@ -424,3 +425,48 @@ for (
     }
   });
 }
+
+Deno.test("a full resync flags WATCHers of changed keys and serves clients blocked on keys it brings", async () => {
+  const primary = await startRedeno([
+    "--repl-diskless-sync-delay",
+    "0",
+    "--repl-backlog-size",
+    "16kb",
+  ]);
+  const proxy = Proxy.start(primary.port);
+  const replica = await startRedeno(["--replicaof", "127.0.0.1", String(proxy.port)]);
+  const pc = await RespClient.connect(primary.port);
+  const rc = await RespClient.connect(replica.port);
+  const watcher = await RespClient.connect(replica.port);
+  const reader = await RespClient.connect(replica.port);
+  try {
+    await pc.call("SET", "w", "1");
+    await waitInSync(pc, [rc]);
+    assert.equal(await watcher.call("WATCH", "w"), "OK");
+    await reader.write(RespClient.encode(["XREAD", "BLOCK", 0, "STREAMS", "s", "$"]));
+    await waitFor(async () =>
+      String(await rc.call("INFO", "clients")).includes("blocked_clients:1")
+    );
+    proxy.setDown(true);
+    proxy.cut();
+    await waitFor(async () => (await infoField(rc, "master_link_status")) === "down");
+    await pc.call("SET", "w", "2");
+    await pc.call("XADD", "s", "1-1", "f", "v");
+    await pc.call("SET", "filler", "x".repeat(40000)); // past the backlog: a full resync
+    proxy.setDown(false);
+    await waitInSync(pc, [rc]);
+    assert.equal(await stat(pc, "sync_full"), 2);
+    assert.deepEqual(await reader.read(), [["s", [["1-1", ["f", "v"]]]]]);
+    assert.equal(await watcher.call("MULTI"), "OK");
+    assert.equal(await watcher.call("GET", "w"), "QUEUED");
+    assert.equal(await watcher.call("EXEC"), null);
+  } finally {
+    pc.close();
+    rc.close();
+    watcher.close();
+    reader.close();
+    await replica.stop();
+    await proxy.close();
+    await primary.stop();
+  }
+});

@@ -574,6 +574,8 @@ export class MasterLink {
     this.#newMasterClient(info.replStreamDb ?? 0, offset);
     primary.createBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Finished with success");
+    // clients blocked on keys the new dataset holds are served now (Redis: beforeSleep)
+    if (server.blocking.blockedCount > 0) server.blocking.handleReadyKeys();
   }
 
   /**
