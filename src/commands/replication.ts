@@ -90,6 +90,18 @@ function replconf(c: Client, argv: string[]): void {
     } else if (option === "getack") {
       if (c.isMaster) repl.link?.sendAck();
       return;
+    } else if (option === "rdb-filter-only") {
+      // include filters: by default nothing is included; "functions" adds the functions
+      const info = primary.infoOf(c);
+      let functions = false;
+      for (const f of value.split(" ").filter((f) => f !== "")) {
+        if (f.toLowerCase() !== "functions") {
+          return c.error(`ERR Unsupported rdb-filter-only option: ${f}`);
+        }
+        functions = true;
+      }
+      info.excludeData = true;
+      info.excludeFunctions = !functions;
     } else if (option === "rdb-only") {
       // accepted for compatibility: the replica just stops after the snapshot
       if (value !== "0" && value !== "1") return c.error(ERR.syntax);

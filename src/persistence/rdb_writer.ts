@@ -312,6 +312,9 @@ export interface SnapshotOptions {
   replStreamDb?: number;
   /** written as the aof-base aux field (1 for an AOF base file) */
   aofBase?: boolean;
+  /** no keys / no functions (REPLCONF rdb-filter-only) */
+  excludeData?: boolean;
+  excludeFunctions?: boolean;
 }
 
 /** Per-database state of a running snapshot: keys changed before they were written. */
@@ -399,7 +402,7 @@ function startSnapshot(
   const keyDelayUs = server.config.num("rdb-key-save-delay");
   let delayUs = 0;
   const snap = new Snapshot(compress, evictionInfoFor(server));
-  const dbs = server.dbs.map((db) => {
+  const dbs = (opts.excludeData ? [] : server.dbs).map((db) => {
     const dict = db.dict;
     snap.dicts.set(dict, { saved: new Map() });
     return { id: db.id, dict, keys: db.keyList().slice(), expires: db.volatileCount };
@@ -428,7 +431,7 @@ function startSnapshot(
         enc.aux("repl-offset", String(opts.offset ?? 0));
       }
       enc.aux("aof-base", opts.aofBase ? "1" : "0");
-      for (const code of rdbFunctions.codes(server)) {
+      for (const code of opts.excludeFunctions ? [] : rdbFunctions.codes(server)) {
         enc.byte(OP.FUNCTION2);
         enc.string(code);
       }

@@ -11,6 +11,9 @@ import type { Primary, ReplicaInfo } from "./primary.ts";
 /** One snapshot being prepared for (and sent to) a group of replicas. */
 export class SyncJob {
   readonly diskless: boolean;
+  /** REPLCONF rdb-filter-only: a snapshot without the keys / the functions */
+  readonly excludeData: boolean;
+  readonly excludeFunctions: boolean;
   readonly replicas = new Set<Client>();
   started = false;
   /** the snapshot has been produced entirely */
@@ -21,8 +24,16 @@ export class SyncJob {
   pending: Uint8Array[] = [];
   pendingBytes = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(diskless: boolean) {
+  constructor(diskless: boolean, excludeData: boolean, excludeFunctions: boolean) {
     this.diskless = diskless;
+    this.excludeData = excludeData;
+    this.excludeFunctions = excludeFunctions;
+  }
+
+  /** Whether a replica with these filters can share this job's snapshot. */
+  fits(info: ReplicaInfo): boolean {
+    return this.excludeData === info.excludeData &&
+      this.excludeFunctions === info.excludeFunctions;
   }
 }
 
@@ -64,9 +75,12 @@ export class FullSyncs {
   }
 
   schedule(c: Client, info: ReplicaInfo): void {
-    const diskless = this.#host.server.config.bool("repl-diskless-sync") && info.capaEof;
+    // a filtered snapshot goes to the socket when it can (Redis: req & SLAVE_REQ_RDB_MASK)
+    const excludeData = info.excludeData;
+    const diskless = (this.#host.server.config.bool("repl-diskless-sync") || excludeData) &&
+      info.capaEof;
     // a disk snapshot still being produced can serve this replica too (Redis: CASE 1)
-    const running = this.#jobs.find((j) => j.started && !j.diskless && !j.produced);
+    const running = this.#jobs.find((j) => j.started && !j.diskless && !j.produced && j.fits(info));
     if (running !== undefined) {
       running.replicas.add(c);
       info.state = "wait_bgsave_end";
@@ -74,7 +88,7 @@ export class FullSyncs {
       this.#host.server.log("notice", "Waiting for end of BGSAVE for SYNC");
       return;
     }
-    let job = this.#jobs.find((j) => !j.started && j.diskless === diskless);
+    let job = this.#jobs.find((j) => !j.started && j.diskless === diskless && j.fits(info));
     if (job !== undefined) {
       job.replicas.add(c);
       // enough replicas are waiting: no need to wait out the delay (Redis 7.0)
@@ -86,7 +100,7 @@ export class FullSyncs {
       }
       return;
     }
-    job = new SyncJob(diskless);
+    job = new SyncJob(diskless, excludeData, info.excludeFunctions);
     job.replicas.add(c);
     this.#jobs.push(job);
     const delay = this.#host.server.config.num("repl-diskless-sync-delay");
@@ -136,6 +150,8 @@ export class FullSyncs {
       replid: this.#host.replid,
       offset: job.offset,
       replStreamDb,
+      excludeData: job.excludeData,
+      excludeFunctions: job.excludeFunctions,
     });
     const server = this.#host.server;
     server.replSnapshots++;

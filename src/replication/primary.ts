@@ -38,12 +38,25 @@ export interface ReplicaInfo {
   waitAck: boolean;
   /** when a diskless transfer write to this replica started and is still pending (0: none) */
   partialSince: number;
+  /**
+   * REPLCONF rdb-filter-only: the snapshot leaves out the keys, and the functions unless
+   * included (Redis's SLAVE_REQ_RDB_EXCLUDE_DATA / _FUNCTIONS: `redis-cli --replica`
+   * asks for neither, `redis-cli --functions-rdb` for the functions)
+   */
+  excludeData: boolean;
+  excludeFunctions: boolean;
 }
 
 /** Produces an RDB snapshot of the dataset as it is when called. */
 export type SnapshotFn = (
   server: Server,
-  opts: { replid: string; offset: number; replStreamDb: number },
+  opts: {
+    replid: string;
+    offset: number;
+    replStreamDb: number;
+    excludeData?: boolean;
+    excludeFunctions?: boolean;
+  },
 ) => AsyncIterable<Uint8Array>;
 
 const ZERO_REPLID = "0000000000000000000000000000000000000000";
@@ -131,6 +144,8 @@ export class Primary implements PropagationSink {
         softLimitSince: 0,
         waitAck: false,
         partialSince: 0,
+        excludeData: false,
+        excludeFunctions: false,
       };
       this.#info.set(c, info);
     }
