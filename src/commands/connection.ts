@@ -460,7 +460,7 @@ export const commands: CommandSpec[] = [
     since: "1.0.0",
     args: [{ name: "message", type: "string", optional: true }],
   }),
-  cmd("connection", "echo", 2, "fast", (c, argv) => c.reply.bulk(argv[1]), {
+  cmd("connection", "echo", 2, "loading stale fast", (c, argv) => c.reply.bulk(argv[1]), {
     ...CONN,
     summary: "Echo the given string",
     since: "1.0.0",
@@ -472,12 +472,12 @@ export const commands: CommandSpec[] = [
     since: "1.0.0",
     args: [{ name: "index", type: "integer" }],
   }),
-  cmd("connection", "quit", -1, "allow_busy noscript loading stale fast no_auth", quit, {
+  cmd("connection", "quit", -1, "noscript loading stale fast no_auth allow_busy", quit, {
     ...CONN,
     summary: "Close the connection",
     since: "1.0.0",
   }),
-  cmd("connection", "hello", -1, "noscript loading stale fast no_auth", hello, {
+  cmd("connection", "hello", -1, "noscript loading stale fast no_auth allow_busy", hello, {
     ...CONN,
     redact: redactHello,
     summary: "Handshake with Redis",

@@ -888,6 +888,7 @@ function redactConfigSet(argv: string[]): string[] {
 export const commands: CommandSpec[] = [
   cmd("server", "info", -1, "loading stale", info, {
     ...S,
+    categories: ["dangerous"],
     summary: "Get information and statistics about the server",
   }),
   container("server", "config", -2, [
@@ -904,7 +905,7 @@ export const commands: CommandSpec[] = [
   cmd("server", "time", 1, "loading stale fast", time, S),
   cmd("server", "lastsave", 1, "loading stale fast", (c) => {
     c.reply.int(Math.floor(c.server.lastSave / 1000));
-  }, S),
+  }, { ...S, categories: ["admin", "dangerous"] }),
   cmd("server", "shutdown", -1, "admin noscript loading stale no_multi allow_busy", shutdown, S),
   cmd("server", "debug", -2, ADMIN, debug, S),
   cmd("server", "monitor", 1, "admin noscript loading stale", monitor, S),
