@@ -20,6 +20,8 @@ import { commands as persistence } from "./persistence.ts";
 import { commands as migrate } from "./migrate.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as scripting } from "./scripting.ts";
+import { commands as lolwut } from "./lolwut.ts";
+import { commands as cluster } from "./cluster.ts";
 import "./debug_object.ts";
 
 /** Every command, keyed by lowercase name. */
@@ -47,6 +49,8 @@ for (
     migrate,
     replication,
     scripting,
+    lolwut,
+    cluster,
   ]
 ) {
   for (const spec of family) {
