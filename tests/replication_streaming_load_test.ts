@@ -470,3 +470,29 @@ Deno.test("a full resync flags WATCHers of changed keys and serves clients block
     await primary.stop();
   }
 });
+
+Deno.test("a replica with appendonly yes rewrites its AOF from the dataset a full sync brought", async () => {
+  const primary = await startRedeno(["--repl-diskless-sync-delay", "0"]);
+  const replica = await startRedeno(["--appendonly", "yes"]);
+  const pc = await RespClient.connect(primary.port);
+  const rc = await RespClient.connect(replica.port);
+  try {
+    await pipelineAll(pc, allTypesCommands(300));
+    await rc.call("SET", "old:marker", "gone after the sync");
+    await rc.call("REPLICAOF", "127.0.0.1", primary.port);
+    await waitInSync(pc, [rc]);
+    await pc.call("SET", "after", "1");
+    await waitInSync(pc, [rc]);
+    await waitFor(async () =>
+      (await infoField(rc, "aof_rewrite_in_progress", "persistence")) === "0"
+    );
+    // the AOF alone rebuilds the synced dataset and what followed it
+    assert.equal(await rc.call("DEBUG", "LOADAOF"), "OK");
+    assert.equal(await digest(rc), await digest(pc));
+  } finally {
+    pc.close();
+    rc.close();
+    await replica.stop();
+    await primary.stop();
+  }
+});

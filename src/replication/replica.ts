@@ -15,6 +15,7 @@ import { fullName } from "../commands/table.ts";
 import { Db, type KeyspaceHost } from "../store/db.ts";
 import { LOAD_SLICE_MS, type LoadResult, RdbLoader } from "../persistence/rdb_reader.ts";
 import { RdbError, rdbFunctions } from "../persistence/rdb_format.ts";
+import { datasetReplaced } from "../persistence/mod.ts";
 
 /** Loads an RDB payload into the (flushed) dataset; returns its replication aux fields. */
 export type LoadFn = (
@@ -567,6 +568,8 @@ export class MasterLink {
     primary.freeBacklog();
     this.#log("notice", "MASTER <-> REPLICA sync: Flushing old data");
     installDataset(server, dbs);
+    // the AOF restarts from the new dataset (Redis: restartAOFAfterSYNC)
+    datasetReplaced(server);
     if (!disklessLoad) this.#log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
     primary.replid = replid;
     primary.clearReplicationId2();
