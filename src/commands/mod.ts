@@ -21,7 +21,6 @@ import { commands as migrate } from "./migrate.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as scripting } from "./scripting.ts";
 import { commands as lolwut } from "./lolwut.ts";
-import { commands as cluster } from "./cluster.ts";
 import "./debug_object.ts";
 
 /** Every command, keyed by lowercase name. */
@@ -50,7 +49,6 @@ for (
     replication,
     scripting,
     lolwut,
-    cluster,
   ]
 ) {
   for (const spec of family) {
