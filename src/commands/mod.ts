@@ -21,6 +21,8 @@ import { commands as migrate } from "./migrate.ts";
 import { commands as replication } from "./replication.ts";
 import { commands as scripting } from "./scripting.ts";
 import { commands as lolwut } from "./lolwut.ts";
+import { commands as cluster } from "./cluster.ts";
+import { commands as module } from "./module.ts";
 import "./debug_object.ts";
 
 /** Every command, keyed by lowercase name. */
@@ -49,6 +51,8 @@ for (
     replication,
     scripting,
     lolwut,
+    cluster,
+    module,
   ]
 ) {
   for (const spec of family) {

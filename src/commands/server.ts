@@ -76,7 +76,8 @@ const DENY_LOADING = new Set(["appendonly", "repl-diskless-load", "dir"]);
 /** Protected parameters (enable-protected-configs). */
 const PROTECTED = new Set(["dir", "dbfilename"]);
 
-function isLocal(c: Client): boolean {
+/** A connection from the loopback interface (or internal): "local" for enable-*-command. */
+export function isLocal(c: Client): boolean {
   return c.addr.startsWith("127.") || c.addr.startsWith("[::1]") || c.conn === null;
 }
 
