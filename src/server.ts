@@ -262,7 +262,12 @@ export class Server implements KeyspaceHost {
   /** the ports actually listened on */
   port = 0;
   readonly listeners: Deno.Listener[] = [];
-  #pendingOps: Array<{ dbId: number; argv: string[]; replOnly: boolean }> = [];
+  #pendingOps: Array<{ dbId: number; argv: string[]; targets: number }> = [];
+  /**
+   * Where commands executed now are propagated (Redis's PROPAGATE_AOF = 1 |
+   * PROPAGATE_REPL = 2): a script narrows it with redis.set_repl()
+   */
+  propagateTargets = PROPAGATE_ALL;
   /**
    * While true, queued commands are not fed to the sinks: a script that yields to the
    * event loop (busy script) keeps its effects together until it ends.
@@ -383,7 +388,8 @@ export class Server implements KeyspaceHost {
   alsoPropagate(dbId: number, argv: string[], replOnly = false): void {
     // nothing to feed (no replicas, no AOF): the op would be dropped at the flush anyway
     if (this.sinks.length === 0) return;
-    this.#pendingOps.push({ dbId, argv, replOnly });
+    const targets = replOnly ? PROPAGATE_REPL : this.propagateTargets;
+    if (targets !== 0) this.#pendingOps.push({ dbId, argv, targets });
   }
 
   /**
@@ -397,16 +403,18 @@ export class Server implements KeyspaceHost {
     this.#pendingOps = [];
     if (this.sinks.length === 0) return;
     const wrap = wrapMulti && ops.length > 1;
-    if (wrap) this.#feed(ops[0].dbId, ["MULTI"]);
-    for (const op of ops) this.#feed(op.dbId, op.argv, op.replOnly);
-    if (wrap) this.#feed(ops[ops.length - 1].dbId, ["EXEC"]);
+    if (wrap) this.#feed(ops[0].dbId, ["MULTI"], PROPAGATE_ALL);
+    for (const op of ops) this.#feed(op.dbId, op.argv, op.targets);
+    if (wrap) this.#feed(ops[ops.length - 1].dbId, ["EXEC"], PROPAGATE_ALL);
   }
 
-  /** replOnly: Redis's PROPAGATE_REPL target (replicas, not the AOF) */
-  #feed(dbId: number, argv: string[], replOnly = false): void {
+  /** targets: PROPAGATE_AOF (sinks other than replication) and/or PROPAGATE_REPL */
+  #feed(dbId: number, argv: string[], targets: number): void {
     const bytes = encodeCommand(argv);
     for (const sink of this.sinks) {
-      if (replOnly && sink.replication !== true) continue;
+      if ((targets & (sink.replication === true ? PROPAGATE_REPL : PROPAGATE_AOF)) === 0) {
+        continue;
+      }
       sink.feed(dbId, bytes);
     }
   }
@@ -869,6 +877,11 @@ export class Server implements KeyspaceHost {
 }
 
 /** SHUTDOWN options. */
+/** Propagation targets (Redis's PROPAGATE_AOF / PROPAGATE_REPL). */
+export const PROPAGATE_AOF = 1;
+export const PROPAGATE_REPL = 2;
+export const PROPAGATE_ALL = PROPAGATE_AOF | PROPAGATE_REPL;
+
 /** A shutdown ended by SHUTDOWN ABORT (already logged). */
 export class ShutdownAborted extends Error {
   constructor() {

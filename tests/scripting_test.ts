@@ -338,3 +338,45 @@ Deno.test("A busy script that wrote is UNKILLABLE, and its effects propagate tog
     await t.stop();
   }
 });
+
+Deno.test("redis.set_repl sends a script's writes to the AOF, the replicas, both or neither", async () => {
+  const primary = await startRedeno([
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--repl-diskless-sync-delay",
+    "0",
+  ]);
+  const replica = await startRedeno(["--replicaof", "127.0.0.1", String(primary.port)]);
+  const pc = await RespClient.connect(primary.port);
+  const rc = await RespClient.connect(replica.port);
+  try {
+    await waitFor(async () => /master_link_status:up/.test(String(await rc.call("INFO"))));
+    const script = `redis.call('set','a','1')
+      redis.set_repl(redis.REPL_NONE)
+      redis.call('set','b','2')
+      redis.set_repl(redis.REPL_AOF)
+      redis.call('set','c','3')
+      redis.set_repl(redis.REPL_REPLICA)
+      redis.call('set','e','5')
+      redis.set_repl(redis.REPL_ALL)
+      redis.call('set','d','4')`;
+    assert.equal(await pc.call("EVAL", script, "0"), null);
+    assert.equal(await pc.call("SET", "done", "1"), "OK");
+    await waitFor(async () => await rc.call("GET", "done") === "1");
+    assert.deepEqual(await rc.call("MGET", "a", "b", "c", "d", "e"), ["1", null, null, "4", "5"]);
+    assert.deepEqual(await pc.call("MGET", "a", "b", "c", "d", "e"), ["1", "2", "3", "4", "5"]);
+    // the AOF got a, c and d
+    assert.equal(await pc.call("DEBUG", "LOADAOF"), "OK");
+    assert.deepEqual(await pc.call("MGET", "a", "b", "c", "d", "e"), ["1", null, "3", "4", null]);
+    const bad = await pc.call("EVAL", "redis.set_repl(12)", "0");
+    assert.ok(bad instanceof RespError);
+    assert.match(bad.message, /Invalid replication flags/);
+  } finally {
+    pc.close();
+    rc.close();
+    await replica.stop();
+    await primary.stop();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import { lua } from "./fengari.ts";
 import { Client } from "../client.ts";
-import type { Server } from "../server.ts";
+import { PROPAGATE_ALL, type Server } from "../server.ts";
 import { call } from "../dispatch.ts";
 import { COMMANDS } from "../commands/mod.ts";
 import type { CommandSpec } from "../commands/table.ts";
@@ -90,6 +90,8 @@ export function flagNames(flags: ScriptFlags): string[] {
 /** The script being run (Redis: scriptRunCtx). */
 export interface RunContext {
   server: Server;
+  /** redis.set_repl(): where the script's writes propagate (PROPAGATE_AOF | _REPL) */
+  replTargets?: number;
   caller: Client;
   fake: Client;
   /** "script: <name>" in errors: the sha of an EVAL script, or the function name */
@@ -175,6 +177,8 @@ export function openRedisApi(L: LuaState): void {
         "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
       );
     }
+    // where the script's next writes go: the AOF (1), replicas (2), both or neither
+    if (current !== null) current.replTargets = v;
     return 0;
   });
   setFn(L, "replicate_commands", (L) => {
@@ -316,7 +320,13 @@ function redisCall(L: LuaState, raise: boolean): number {
   const dirty = ctx.server.dirty;
   fake.reply.len = 0;
   fake.reply.resp = ctx.resp;
-  call(fake, spec, argv);
+  const server = ctx.server;
+  server.propagateTargets = ctx.replTargets ?? PROPAGATE_ALL;
+  try {
+    call(fake, spec, argv);
+  } finally {
+    server.propagateTargets = PROPAGATE_ALL;
+  }
   if (ctx.server.dirty !== dirty) ctx.wrote = true;
   const err = replyToLua(L, fake.reply.buf, fake.reply.len);
   fake.reply.len = 0;
