@@ -12,6 +12,7 @@ import { encodeCommand } from "./resp/writer.ts";
 import type { CommandSpec } from "./commands/table.ts";
 import { fullName } from "./commands/table.ts";
 import { binaryToUtf8 } from "./resp/bytes.ts";
+import { busyScriptError } from "./scripting/busy.ts";
 import { logo, showLogo, startingLines } from "./logo.ts";
 
 /** Redis's reply to a non-loopback client in protected mode (then it closes). */
@@ -421,7 +422,12 @@ export class Server implements KeyspaceHost {
 
   /** Work after each top-level command: serve blocked clients, then propagate. */
   afterCommand(): void {
-    if (this.blocking.blockedCount > 0) this.blocking.handleReadyKeys();
+    // a command run while a script is busy (PING, HELLO, SCRIPT KILL...) must not serve
+    // clients blocked on keys the unfinished script touched (Redis serves them when the
+    // script's own call ends)
+    if (this.blocking.blockedCount > 0 && busyScriptError(this) === null) {
+      this.blocking.handleReadyKeys();
+    }
     this.flushPropagation();
   }
 

@@ -380,3 +380,44 @@ Deno.test("redis.set_repl sends a script's writes to the AOF, the replicas, both
     await primary.stop();
   }
 });
+
+Deno.test("a command allowed during a busy script does not serve clients blocked on its keys", async () => {
+  const t = await startRedeno();
+  const admin = await RespClient.connect(t.port);
+  const popper = await RespClient.connect(t.port);
+  const runner = await RespClient.connect(t.port);
+  const other = await RespClient.connect(t.port);
+  try {
+    await popper.write(RespClient.encode(["BLPOP", "x", "0"]));
+    await waitFor(async () =>
+      /blocked_clients:1/.test(String(await admin.call("INFO", "clients")))
+    );
+    assert.equal(await admin.call("DEBUG", "set-disable-deny-scripts", "1"), "OK");
+    assert.equal(await admin.call("CONFIG", "SET", "lua-time-limit", "10"), "OK");
+    await runner.write(RespClient.encode([
+      "EVAL",
+      `redis.call('lpush', KEYS[1], 'y')
+       local clients
+       while true do
+         clients = redis.call('client', 'list')
+         if string.find(clients, 'abortscript') ~= nil then break end
+       end
+       redis.call('lpush', KEYS[1], 'z')
+       return 'done'`,
+      "1",
+      "x",
+    ]));
+    await waitFor(async () => {
+      const r = await admin.call("PING");
+      return r instanceof RespError && r.message.startsWith("BUSY");
+    });
+    // HELLO is allowed while the script is busy; the list holds 'y' but the pop waits
+    assert.ok(Array.isArray(await other.call("HELLO", "2", "SETNAME", "abortscript")));
+    assert.deepEqual(await popper.read(), ["x", "z"]);
+    assert.equal(await runner.read(), "done");
+  } finally {
+    await admin.call("DEBUG", "set-disable-deny-scripts", "0");
+    for (const c of [admin, popper, runner, other]) c.close();
+    await t.stop();
+  }
+});
