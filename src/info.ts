@@ -7,6 +7,7 @@
 import type { Server } from "./server.ts";
 import { REDIS_VERSION } from "./version.ts";
 import { evictorOf, STARTUP_MEMORY } from "./evict.ts";
+import { scripting } from "./scripting/mod.ts";
 
 /** Section names in Redis's order, and which ones INFO without arguments prints. */
 const SECTIONS = [
@@ -207,10 +208,50 @@ export function memoryUsage(): { used: number; rss: number } {
   return { used: m.heapUsed + m.external, rss: m.rss };
 }
 
+/**
+ * The script cache and function libraries (INFO memory's scripting fields). The Lua
+ * VMs' own heaps live in the JS heap and cannot be told apart from it: the vm fields
+ * count what is held for them (script bodies, library code).
+ */
+function scriptingFields(server: Server): string[] {
+  const s = scripting(server);
+  const evalBytes = s.scriptsBytes;
+  let fnBytes = 0;
+  let functions = 0;
+  let libraries = 0;
+  if (s.hasFunctions) {
+    for (const lib of s.functions.libraries.values()) {
+      fnBytes += lib.code.length;
+      functions += lib.functions.size;
+      libraries++;
+    }
+  }
+  return [
+    `used_memory_lua:${evalBytes}`,
+    `used_memory_vm_eval:${evalBytes}`,
+    `used_memory_lua_human:${bytesToHuman(evalBytes)}`,
+    `used_memory_scripts_eval:${evalBytes}`,
+    `number_of_cached_scripts:${s.scripts.size}`,
+    `number_of_functions:${functions}`,
+    `number_of_libraries:${libraries}`,
+    `used_memory_vm_functions:${fnBytes}`,
+    `used_memory_vm_total:${evalBytes + fnBytes}`,
+    `used_memory_vm_total_human:${bytesToHuman(evalBytes + fnBytes)}`,
+    `used_memory_functions:${fnBytes}`,
+    `used_memory_scripts:${evalBytes + fnBytes}`,
+    `used_memory_scripts_human:${bytesToHuman(evalBytes + fnBytes)}`,
+  ];
+}
+
 let peakMemory = 0;
 
 function memorySection(server: Server): string[] {
   const { rss } = memoryUsage();
+  // V8's heap as Redis reports jemalloc's: allocated (live), active (reserved), resident
+  const heap = Deno.memoryUsage();
+  const allocated = heap.heapUsed + heap.external;
+  const active = heap.heapTotal + heap.external;
+  const resident = Math.max(rss, active);
   // used_memory is the estimate maxmemory is enforced against (src/evict.ts); the
   // process's real footprint is used_memory_rss
   const m = evictorOf(server)?.figures() ?? {
@@ -240,11 +281,21 @@ function memorySection(server: Server): string[] {
     `used_memory_startup:${startup}`,
     `used_memory_dataset:${m.dataset}`,
     `used_memory_dataset_perc:${datasetPerc.toFixed(2)}%`,
+    `allocator_allocated:${allocated}`,
+    `allocator_active:${active}`,
+    `allocator_resident:${resident}`,
     `total_system_memory:${total}`,
     `total_system_memory_human:${bytesToHuman(total)}`,
+    ...scriptingFields(server),
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.get("maxmemory-policy")}`,
+    `allocator_frag_ratio:${(active / Math.max(1, allocated)).toFixed(2)}`,
+    `allocator_frag_bytes:${active - allocated}`,
+    `allocator_rss_ratio:${(resident / Math.max(1, active)).toFixed(2)}`,
+    `allocator_rss_bytes:${resident - active}`,
+    `rss_overhead_ratio:${(rss / Math.max(1, resident)).toFixed(2)}`,
+    `rss_overhead_bytes:${rss - resident}`,
     `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
     `mem_fragmentation_bytes:${rss - used}`,
     `mem_not_counted_for_evict:${m.notCountedForEvict}`,
