@@ -83,6 +83,8 @@ export class Client {
   /** flags */
   isReplica = false;
   isMaster = false;
+  /** the client scripts run their commands through (Redis's CLIENT_SCRIPT) */
+  isScript = false;
   isMonitor = false;
   /** pub/sub subscriptions (pubsub.ts owns these) */
   channels = new Set<string>();

@@ -124,6 +124,11 @@ const SCRIPTS: Step[] = [
   ["SCRIPT", "DEBUG", "NO"],
   ["SCRIPT", "HELP"],
   ["SCRIPT", "NOPE"],
+  // a set sorted BY a constant comes out ordered for scripts (Redis forces ALPHA)
+  ["SADD", "sortme", "a", "b", "c", "d", "e", "f", "z", "aa", "aaa", "azz", "10", "9"],
+  ["EVAL", "return redis.call('sort', KEYS[1], 'by', '_')", 1, "sortme"],
+  ["EVAL", "return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", 1, "sortme"],
+  ["EVAL", "return redis.call('sort', KEYS[1], 'by', '_', 'desc', 'limit', 1, 3)", 1, "sortme"],
 ];
 
 Deno.test({

@@ -103,8 +103,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   ) return c.error(ERR.wrongType);
   const sortval = v ?? new ListValue();
 
-  // a set has no order of its own: sort it when storing so replicas agree
-  if (dontsort && sortval instanceof SetValue && storeKey !== null) {
+  // a set has no order of its own: sort it when storing, or for a script, so replicas
+  // and scripts see the same order (Redis forces ALPHA there)
+  if (dontsort && sortval instanceof SetValue && (storeKey !== null || c.isScript)) {
     dontsort = false;
     alpha = true;
     sortBy = null;

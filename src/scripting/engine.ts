@@ -422,6 +422,7 @@ export function scriptClient(server: Server): Client {
   if (fake === undefined) {
     fake = new Client(server, null);
     fake.name = "";
+    fake.isScript = true;
     FAKES.set(server, fake);
   }
   return fake;
