@@ -426,3 +426,26 @@ Deno.test("a command allowed during a busy script does not serve clients blocked
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "scripts see RESP3 verbatim strings and skip attributes (DEBUG PROTOCOL) as redis-server",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  async fn() {
+    for (const resp of [2, 3]) {
+      await withPair(async (p) => {
+        await p.same("DEBUG", "set-disable-deny-scripts", "1");
+        if (resp === 3) await p.same("HELLO", 3).catch(() => {});
+        const diffs = await compareSteps(p, [
+          ["EVAL", "redis.setresp(2); return redis.call('debug', 'protocol', 'verbatim')", 0],
+          ["EVAL", "redis.setresp(3); return redis.call('debug', 'protocol', 'verbatim')", 0],
+          ["EVAL", "redis.setresp(3); return redis.call('debug', 'protocol', 'attrib')", 0],
+          ["EVAL", "redis.setresp(2); return redis.call('debug', 'protocol', 'attrib')", 0],
+          ["EVAL", "return {verbatim_string={format='txt', string='a\\nb'}}", 0],
+          ["EVAL", "return {verbatim_string={format='txt'}}", 0],
+          ["EVAL", "return {verbatim_string=5}", 0],
+        ]);
+        assert.deepEqual(diffs, [], `RESP${resp}`);
+      }, ["--enable-debug-command", "yes"]);
+    }
+  },
+});

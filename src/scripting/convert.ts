@@ -101,6 +101,19 @@ function tableToReply(L: LuaState, c: Client, scriptResp: 2 | 3, depth: number):
     return;
   }
   lua.lua_pop(L, 1);
+  // {verbatim_string = {format = "txt", string = ...}}: a verbatim reply (bulk in RESP2)
+  if (field(L, "verbatim_string") === lua.LUA_TTABLE) {
+    const isFormat = field(L, "format") === lua.LUA_TSTRING;
+    const format = isFormat ? toStr(L, -1) : "";
+    lua.lua_pop(L, 1);
+    if (isFormat && field(L, "string") === lua.LUA_TSTRING) {
+      r.verbatim(toStr(L, -1), format);
+      lua.lua_pop(L, 2);
+      return;
+    }
+    if (isFormat) lua.lua_pop(L, 1);
+  }
+  lua.lua_pop(L, 1);
   if (field(L, "map") === lua.LUA_TTABLE) {
     const n = countPairs(L);
     r.map(n);
@@ -282,6 +295,15 @@ function pushReply(L: LuaState, cur: RespCursor): void {
       pushStr(L, s.slice(4));
       lua.lua_setfield(L, -2, ls("string"));
       lua.lua_settable(L, -3);
+      return;
+    }
+    case 124: { // | attribute: not shown to scripts, the reply that follows is
+      const n = Number(line);
+      for (let i = 0; i < 2 * n; i++) {
+        pushReply(L, cur);
+        lua.lua_pop(L, 1);
+      }
+      pushReply(L, cur);
       return;
     }
     default:
