@@ -601,7 +601,7 @@ export class RdbLoader {
   readonly #skipExpired: boolean;
   /** collected function libraries when deferred, else null */
   readonly functions: string[] | null;
-  #buf: Uint8Array;
+  #buf: Uint8Array = new Uint8Array(0);
   /** stream offset of #buf[0] */
   #base = 0;
   /** index in #buf of the next byte to parse */
@@ -640,7 +640,6 @@ export class RdbLoader {
     this.#skipExpired = !opts.replica && !opts.aofPreamble;
     this.functions = opts.deferFunctions ? [] : null;
     this.#crc = server.config.bool("rdbchecksum") ? new Crc64() : null;
-    this.#buf = new Uint8Array(MIN_WRITABLE * 4);
   }
 
   /** A loader over a whole payload (used in place, not copied). */
@@ -663,7 +662,7 @@ export class RdbLoader {
       // parsed bytes are dropped (after the CRC took them), live ones moved to the front
       this.#feedCrc();
       const live = this.#end - this.#start;
-      let size = this.#buf.length;
+      let size = Math.max(this.#buf.length, MIN_WRITABLE * 4);
       while (size - live < min || size < live * 2) size *= 2;
       const next = size === this.#buf.length ? this.#buf : new Uint8Array(size);
       if (next === this.#buf) next.copyWithin(0, this.#start, this.#end);

@@ -34,7 +34,11 @@ export interface PsyncPoint {
 export interface LinkContext {
   readonly server: Server;
   readonly primary: Primary;
-  /** the snapshot loader (the persistence module's loadRdb) */
+  /**
+   * the whole-payload loader (the persistence module's loadRdb): null means no RDB
+   * support, and a full sync is refused. The sync itself parses the payload as it
+   * streams in (RdbLoader), into databases installed once it is complete.
+   */
   load: LoadFn | null;
   /** the state a PSYNC continues from, or null for `PSYNC ? -1` */
   cached: PsyncPoint | null;
