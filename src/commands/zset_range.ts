@@ -102,8 +102,8 @@ export function zaddCommand(c: Client, argv: string[]): void {
         updated++;
       }
     } else if (!xx) {
-      z.addNew(member, score);
       z.checkGrow(member.length, limits);
+      z.addNew(member, score);
       added++;
       processed++;
     }
@@ -215,8 +215,8 @@ export function zrangeGeneric(c: Client, argv: string[], o: ZRangeOptions): void
     const out = ZSetValue.create(nodes.length, 0, limits);
     for (const n of nodes) {
       const member = v!.member(n);
-      out.add(member, v!.scoreOf(n));
       out.checkGrow(member.length, limits);
+      out.add(member, v!.scoreOf(n));
     }
     c.db.set(dst, out);
     c.modified(dst, "z", "zrangestore");

@@ -250,11 +250,12 @@ export class ZSetValue implements TypedValue {
   }
 
   /**
-   * After adding a member of length `memberLen`, converts to skiplist when the
-   * listpack limits are exceeded (Redis checks before inserting).
+   * Before adding a new member of length `memberLen`: converts to skiplist when the
+   * listpack would exceed its limits, as Redis's zsetAdd does before inserting (so the
+   * new member is stored the skiplist way, a -0 score kept).
    */
   checkGrow(memberLen: number, limits: ZSetLimits): void {
-    if (this.listpack && (this.size > limits.maxEntries || memberLen > limits.maxValue)) {
+    if (this.listpack && (this.size + 1 > limits.maxEntries || memberLen > limits.maxValue)) {
       this.listpack = false;
     }
   }
