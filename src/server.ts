@@ -8,7 +8,7 @@ import { Config } from "./config.ts";
 import { Db, type KeyspaceHost } from "./store/db.ts";
 import { Blocking } from "./blocking.ts";
 import type { Tracking } from "./tracking.ts";
-import { encodeCommand } from "./resp/writer.ts";
+import { encodeCommandShared } from "./resp/writer.ts";
 import type { CommandSpec } from "./commands/table.ts";
 import { fullName } from "./commands/table.ts";
 import { binaryToUtf8 } from "./resp/bytes.ts";
@@ -29,7 +29,10 @@ function isLocalConn(conn: Deno.Conn): boolean {
 
 /** Receives every propagated command (replication backlog and replicas, AOF). */
 export interface PropagationSink {
-  /** `command` is one RESP-encoded command for database `dbId`. */
+  /**
+   * `command` is one RESP-encoded command for database `dbId`, only borrowed: it is
+   * reused by the next command, so a sink that keeps it copies it
+   */
   feed(dbId: number, command: Uint8Array): void;
   /** the replication stream: also gets replication-only commands (PUBLISH, SPUBLISH) */
   readonly replication?: boolean;
@@ -411,7 +414,7 @@ export class Server implements KeyspaceHost {
 
   /** targets: PROPAGATE_AOF (sinks other than replication) and/or PROPAGATE_REPL */
   #feed(dbId: number, argv: string[], targets: number): void {
-    const bytes = encodeCommand(argv);
+    const bytes = encodeCommandShared(argv);
     for (const sink of this.sinks) {
       if ((targets & (sink.replication === true ? PROPAGATE_REPL : PROPAGATE_AOF)) === 0) {
         continue;

@@ -35,7 +35,8 @@ export class AofState implements PropagationSink {
   manifest: AofManifest = emptyManifest();
   #file: Deno.FsFile | null = null;
   #retired: Deno.FsFile[] = [];
-  #chunks: Uint8Array[] = [];
+  /** the commands not yet written: #pending[0, #pendingBytes) */
+  #pending = new Uint8Array(64 * 1024);
   #pendingBytes = 0;
   #lastDb = -1;
   #lastTimestamp = 0;
@@ -109,9 +110,16 @@ export class AofState implements PropagationSink {
   /** DEBUG AOF-FLUSH-SLEEP <microseconds> */
   flushSleepUs = 0;
 
+  /** Appends a command (copied: propagation lends its bytes). */
   #push(b: Uint8Array): void {
-    this.#chunks.push(b);
-    this.#pendingBytes += b.length;
+    const need = this.#pendingBytes + b.length;
+    if (need > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(need, this.#pending.length * 2));
+      grown.set(this.#pending.subarray(0, this.#pendingBytes));
+      this.#pending = grown;
+    }
+    this.#pending.set(b, this.#pendingBytes);
+    this.#pendingBytes = need;
     this.#appended += b.length;
   }
 
@@ -122,9 +130,7 @@ export class AofState implements PropagationSink {
       // DEBUG AOF-FLUSH-SLEEP: Redis's test aid, a blocking sleep before each flush
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.flushSleepUs / 1000);
     }
-    const data = this.#chunks.length === 1
-      ? this.#chunks[0]
-      : concatChunks(this.#chunks, this.#pendingBytes);
+    const data = this.#pending.subarray(0, this.#pendingBytes);
     try {
       let off = 0;
       while (off < data.length) off += this.#file.writeSync(data.subarray(off));
@@ -137,7 +143,8 @@ export class AofState implements PropagationSink {
       return;
     }
     this.lastWriteOk = true;
-    this.#chunks = [];
+    // a burst's big buffer is not kept
+    if (this.#pending.length > 1 << 20) this.#pending = new Uint8Array(64 * 1024);
     this.incrSize += this.#pendingBytes;
     this.#written += this.#pendingBytes;
     this.#pendingBytes = 0;
@@ -710,14 +717,4 @@ export class AofState implements PropagationSink {
     }
     return lines;
   }
-}
-
-function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }

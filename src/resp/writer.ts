@@ -205,13 +205,38 @@ export class ReplyWriter {
 
 /** Encodes argv as a RESP array of bulk strings (the command / propagation form). */
 export function encodeCommand(argv: readonly string[]): Uint8Array {
-  // one exact-size allocation: this runs for every propagated command
+  const size = encodedSize(argv);
+  return encodeInto(new Uint8Array(size), argv);
+}
+
+/** Bytes of argv as a RESP command. */
+function encodedSize(argv: readonly string[]): number {
   let size = 3 + decimalLength(argv.length);
   for (let i = 0; i < argv.length; i++) {
     const n = argv[i].length;
     size += 5 + decimalLength(n) + n;
   }
-  const out = new Uint8Array(size);
+  return size;
+}
+
+let scratch = new Uint8Array(16 * 1024);
+
+/**
+ * encodeCommand into a buffer shared by every call: the view is valid only until the
+ * next call (propagation encodes each command once and its sinks copy it), so the hot
+ * path allocates no backing store per command.
+ */
+export function encodeCommandShared(argv: readonly string[]): Uint8Array {
+  const size = encodedSize(argv);
+  if (size > scratch.length) {
+    if (size > 1 << 20) return encodeCommand(argv); // a huge one is not kept around
+    scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  }
+  return encodeInto(scratch.subarray(0, size), argv);
+}
+
+/** Writes argv as a RESP command into `out`, which has exactly the size needed. */
+function encodeInto(out: Uint8Array, argv: readonly string[]): Uint8Array {
   let pos = writeHeader(out, 0, 42, argv.length);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
