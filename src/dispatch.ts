@@ -144,8 +144,12 @@ const B_ADMIN = FLAG_BITS.admin;
 const B_FAST = FLAG_BITS.fast;
 const B_READONLY = FLAG_BITS.readonly;
 function mayReplicate(spec: CommandSpec, c: Client, argv: string[]): boolean {
-  const bits = spec.runtimeBits !== undefined ? spec.runtimeBits(c, argv) : spec.bits;
-  return (bits & (B_WRITE | B_MAY_REPLICATE)) !== 0;
+  return (bitsOf(spec, c, argv) & (B_WRITE | B_MAY_REPLICATE)) !== 0;
+}
+
+/** The flag bits a call runs with (Redis's getCommandFlags). */
+function bitsOf(spec: CommandSpec, c: Client, argv: string[]): number {
+  return spec.runtimeBits !== undefined ? spec.runtimeBits(c, argv) : spec.bits;
 }
 
 function dispatchCommand(c: Client, argv: string[]): void {
@@ -201,7 +205,8 @@ function dispatchCommand(c: Client, argv: string[]): void {
 /** Redis's pre-execution checks, in Redis's order; returns an error or null. */
 function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | null {
   const server = c.server;
-  const flags = spec.bits;
+  // Redis's getCommandFlags: EVAL/FCALL are checked with the flags their script declares
+  const flags = spec.runtimeBits !== undefined ? spec.runtimeBits(c, argv) : spec.bits;
   if (c.multi !== null && (flags & B_NO_MULTI) !== 0) {
     return "ERR Command not allowed inside a transaction";
   }
@@ -214,11 +219,11 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
   // EXEC counts as a write (and may be refused for OOM) when its queue holds writes
   const queued = spec.name === "exec" && c.multi !== null ? c.multi : null;
   const isWrite = (flags & B_WRITE) !== 0 ||
-    (queued !== null && queued.some((q) => (q.spec.bits & B_WRITE) !== 0));
+    (queued !== null && queued.some((q) => (bitsOf(q.spec, c, q.argv) & B_WRITE) !== 0));
   // queueing in MULTI may use unlimited memory: under OOM only EXEC (of a queue without
   // denyoom commands), DISCARD, QUIT and RESET pass (Redis's reject_cmd_on_oom)
   const denyOom = (flags & B_DENYOOM) !== 0 ||
-    (queued !== null && queued.some((q) => (q.spec.bits & B_DENYOOM) !== 0)) ||
+    (queued !== null && queued.some((q) => (bitsOf(q.spec, c, q.argv) & B_DENYOOM) !== 0)) ||
     (c.multi !== null && (spec.parent !== undefined || !OOM_IN_MULTI_OK.has(spec.name)));
   // with maxmemory set, every command first evicts what the policy allows (Redis's
   // performEvictions); denyoom ones are refused when memory stays above the limit
@@ -241,7 +246,7 @@ function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | nu
   if (
     server.staleGuard !== null &&
     ((flags & B_STALE) === 0 ||
-      (queued !== null && queued.some((q) => (q.spec.bits & B_STALE) === 0)))
+      (queued !== null && queued.some((q) => (bitsOf(q.spec, c, q.argv) & B_STALE) === 0)))
   ) {
     const denied = server.staleGuard(c, spec);
     if (denied !== null) return denied;

@@ -449,3 +449,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "scripts are checked with the flags they declare: stale, read-only replica, min-replicas",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  async fn() {
+    await withPair(async (p) => {
+      const steps: Step[] = [
+        ["SET", "x", "some value"],
+        ["CONFIG", "SET", "min-replicas-to-write", "1"],
+        ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", 1, "x"],
+        ["EVAL", "return redis.call('get','x')", 1, "x"],
+        ["EVAL", "#!lua\nreturn redis.call('get','x')", 1, "x"],
+        ["EVAL", "return redis.call('set','x', 1)", 1, "x"],
+        ["MULTI"],
+        ["EVAL", "#!lua\nreturn 1", 0],
+        ["EXEC"],
+        ["CONFIG", "SET", "min-replicas-to-write", "0"],
+        // a replica whose link is down, serving no stale data
+        ["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        ["REPLICAOF", "127.0.0.1", "1"],
+        ["EVAL", "return redis.call('get','x')", 1, "x"],
+        ["EVAL", "#!lua flags=no-writes\nreturn 1", 0],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", 0],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('get','x')", 1, "x"],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('echo','foobar')", 0],
+        ["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+        // a read-only replica: a script declaring writes is refused before it runs
+        ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", 1, "x"],
+        ["EVAL", "#!lua\nreturn redis.call('get','x')", 1, "x"],
+        ["EVAL", "return redis.call('get','x')", 1, "x"],
+        ["EVAL", "redis.call('set','x',1) return 1", 1, "x"],
+        ["MULTI"],
+        ["EVAL", "#!lua flags=no-writes\nreturn 1", 0],
+        ["EXEC"],
+        ["REPLICAOF", "NO", "ONE"],
+      ];
+      assert.deepEqual(await compareSteps(p, steps), []);
+    });
+  },
+});

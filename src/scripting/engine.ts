@@ -392,7 +392,9 @@ function checkScriptCall(ctx: RunContext, argv: string[]): string | null {
   if (ctx.readOnly && (flags.includes("write") || flags.includes("may_replicate"))) {
     return "Write commands are not allowed from read-only scripts.";
   }
-  if (flags.includes("write")) {
+  // once the script wrote, the server's state cannot fail it any more (Redis:
+  // SCRIPT_WRITE_DIRTY skips the READONLY, MISCONF and NOREPLICAS checks)
+  if (flags.includes("write") && !ctx.wrote) {
     if (server.writeGuard !== null && !ctx.caller.isMaster) {
       const denied = server.writeGuard(fake, spec);
       if (denied !== null) return "-" + denied;
@@ -402,6 +404,13 @@ function checkScriptCall(ctx: RunContext, argv: string[]): string | null {
     flags.includes("denyoom") && ctx.oomAtStart && !ctx.allowOom && !ctx.wrote &&
     !ctx.caller.isMaster
   ) return "-" + ERR.oom;
+  // an allow-stale script on a stale replica may only call commands flagged stale
+  if (
+    server.staleGuard !== null && !flags.includes("stale") &&
+    server.staleGuard(fake, spec) !== null
+  ) {
+    return "Can not execute the command on a stale replica";
+  }
   fake.spec = spec;
   return null;
 }
