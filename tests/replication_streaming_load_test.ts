@@ -159,8 +159,9 @@ Deno.test({
       }
       await waitLinkUp(rc);
       assert.ok(duringSync >= 5, `only ${duringSync} probes during the transfer`);
-      // the whole load at once would take most of a second; a loaded machine adds noise
-      assert.ok(maxMs < 300, `a PING waited ${maxMs.toFixed(0)} ms`);
+      // the whole load at once would take most of a second (slices: ~50 ms; a loaded
+      // machine adds noise)
+      assert.ok(maxMs < 400, `a PING waited ${maxMs.toFixed(0)} ms`);
       assert.equal(await rc.call("DBSIZE"), 400000);
       assert.equal(await rc.call("GET", "old:marker"), null);
     } finally {
