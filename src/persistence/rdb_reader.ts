@@ -778,6 +778,17 @@ export class RdbLoader {
     this.#phase = Phase.Records;
   }
 
+  /** key-load-delay owed but not slept yet (µs) */
+  #owedDelayUs = 0;
+
+  #keyDelay(us: number): void {
+    this.#owedDelayUs += us > 0 ? us : Math.random() * -us < 1 ? 1 : 0;
+    if (this.#owedDelayUs < 1000) return;
+    const ms = Math.floor(this.#owedDelayUs / 1000);
+    this.#owedDelayUs -= ms * 1000;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+
   /** Parses records up to EOF or the time budget; `done` marks each completed record. */
   #records(d: RdbDecoder, budgetMs: number, done: () => void): void {
     const server = this.#server;
@@ -791,6 +802,9 @@ export class RdbLoader {
     let idle = this.#idle;
     let freq = this.#freq;
     const sliceStart = performance.now();
+    // key-load-delay (µs per key, a test aid to make loads slow; negative: sleep 1 µs
+    // with probability 1/-n), slept in whole milliseconds as it adds up
+    const keyDelayUs = server.config.num("key-load-delay");
     // every key gets the same creation time without a clock read per key
     server.cachedNow = now;
     server.executing++;
@@ -891,6 +905,7 @@ export class RdbLoader {
             if (freq >= 0) e.freq = freq;
             idle = freq = -1;
             result.keys++;
+            if (keyDelayUs !== 0) this.#keyDelay(keyDelayUs);
             if ((result.keys & 255) === 0 && performance.now() - sliceStart > budgetMs) {
               done();
               return;
