@@ -823,7 +823,22 @@ export class Server implements KeyspaceHost {
     }
     this.#shuttingDown = true;
     this.log("warning", "Redis is now ready to exit, bye bye...");
+    // the listening sockets go first, and for real: a listener closed while its accept is
+    // pending keeps its socket until the event loop drops the op, so a client that sees
+    // its connection end could otherwise still connect (Redis's clients see the close
+    // only when the process has exited)
+    this.#closeListeners();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     this.stop();
+  }
+
+  #closeListeners(): void {
+    for (const l of this.listeners) {
+      try {
+        l.close();
+      } catch { /* closed */ }
+    }
+    this.listeners.length = 0;
   }
 
   /** Stops everything without saving (tests, and the end of shutdown). */
@@ -833,12 +848,7 @@ export class Server implements KeyspaceHost {
     this.#cron = undefined;
     if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
     this.#pauseTimer = undefined;
-    for (const l of this.listeners) {
-      try {
-        l.close();
-      } catch { /* closed */ }
-    }
-    this.listeners.length = 0;
+    this.#closeListeners();
     for (const c of [...this.clients.values()]) c.close();
     for (const hook of this.stopHooks) hook();
   }
