@@ -47,7 +47,26 @@ export class Replication implements LinkContext {
     this.primary.snapshot = (s, opts) => rdbSnapshot(s, opts);
     this.primary.relayDb = () => this.link?.masterClient?.db.id ?? this.cached?.db ?? 0;
     this.primary.canServeSync = () => this.masterHost === null || this.link?.state === "connected";
+    // the write guard runs for every write: its parameters are read when they change
+    const refresh = () => {
+      const cfg = server.config;
+      this.#minReplicasToWrite = cfg.num("min-replicas-max-lag") > 0
+        ? cfg.num("min-replicas-to-write")
+        : 0;
+      this.#replicaReadOnly = cfg.bool("replica-read-only");
+    };
+    refresh();
+    server.config.onChange((name) => {
+      if (
+        name === "min-replicas-to-write" || name === "min-replicas-max-lag" ||
+        name === "replica-read-only"
+      ) refresh();
+    });
   }
+
+  /** min-replicas-to-write, 0 when off (also when min-replicas-max-lag is 0) */
+  #minReplicasToWrite = 0;
+  #replicaReadOnly = true;
 
   /** True while this server replicates from a primary. */
   get isReplica(): boolean {
@@ -141,16 +160,12 @@ export class Replication implements LinkContext {
 
   /** -NOREPLICAS and -READONLY (Redis's processCommand order). */
   writeGuard(c: Client): string | null {
-    const config = this.server.config;
     if (this.masterHost === null) {
-      const toWrite = config.num("min-replicas-to-write");
-      if (
-        toWrite > 0 && config.num("min-replicas-max-lag") > 0 &&
-        this.primary.goodReplicas() < toWrite
-      ) return ERR.noReplicas;
+      const toWrite = this.#minReplicasToWrite;
+      if (toWrite > 0 && this.primary.goodReplicas() < toWrite) return ERR.noReplicas;
       return null;
     }
-    if (config.bool("replica-read-only") && !c.isMaster) return ERR.readOnly;
+    if (this.#replicaReadOnly && !c.isMaster) return ERR.readOnly;
     return null;
   }
 
