@@ -329,6 +329,8 @@ export class Server implements KeyspaceHost {
   readonly infoSections = new Map<string, () => string[]>();
   /** periodic work, run every cron tick (100 ms at hz 10) */
   readonly cronHooks: Array<() => void> = [];
+  /** run when a busy script ends (what it held back may go on) */
+  readonly busyEndHooks: Array<() => void> = [];
   /** unix ms by which a shutdown waiting for replicas gives up; 0 when none is */
   shutdownMstime = 0;
   /** DEBUG PAUSE-CRON: the periodic tasks (and cron hooks) do not run meanwhile */

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   HAVE_REDIS,
   RespClient,
+  RespError,
   startRealRedis,
   startRedeno,
   type TestServer,
@@ -139,5 +140,36 @@ Deno.test("DEBUG POPULATE creates Redis's keys and values", async () => {
     if (replies.length === 2) assert.deepEqual(replies[0], replies[1]);
   } finally {
     for (const s of servers) await s.stop();
+  }
+});
+
+Deno.test("a replica holds its primary's stream while a script is busy and applies it after", async () => {
+  const { pc, rc, replica, stop } = await pair();
+  const runner = await RespClient.connect(replica.port);
+  try {
+    assert.equal(await rc.call("CONFIG", "SET", "lua-time-limit", "50"), "OK");
+    assert.equal(await pc.call("SET", "before", "1"), "OK");
+    await waitInSync(pc, [rc]);
+    // busy for about a second and a half
+    await runner.write(RespClient.encode([
+      "EVAL",
+      "local t = redis.call('time') local s = t[1] * 1000000 + t[2] " +
+      "while true do local n = redis.call('time') " +
+      "if n[1] * 1000000 + n[2] - s > 1500000 then break end end return 1",
+      "0",
+    ]));
+    await waitFor(async () => {
+      const r = await rc.call("PING");
+      return r instanceof RespError && r.message.startsWith("BUSY");
+    });
+    // written while the replica is busy (before the fix, they were refused with BUSY)
+    for (let i = 0; i < 200; i++) await pc.call("INCR", "counter");
+    assert.equal(await runner.read(15000), 1);
+    await waitInSync(pc, [rc]);
+    assert.equal(await rc.call("GET", "counter"), "200");
+    assert.equal(Number((await info(rc, "stats")).get("unexpected_error_replies")), 0);
+  } finally {
+    runner.close();
+    await stop();
   }
 });

@@ -489,6 +489,7 @@ export function installReplication(server: Server): void {
     const denied = previousWrite !== null ? previousWrite(c, spec) : null;
     return denied ?? repl.writeGuard(c);
   };
+  server.busyEndHooks.push(() => repl.link?.resumeStream());
   const previousStale = server.staleGuard;
   server.staleGuard = (c, spec) => {
     const denied = previousStale !== null ? previousStale(c, spec) : null;

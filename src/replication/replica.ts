@@ -8,6 +8,7 @@ import { Client } from "../client.ts";
 import type { Server } from "../server.ts";
 import { processCommand } from "../dispatch.ts";
 import { ProtocolError } from "../resp/parser.ts";
+import { busyScriptError } from "../scripting/busy.ts";
 import { encodeCommand } from "../resp/writer.ts";
 import { binaryToBytes, bytesToBinary } from "../resp/bytes.ts";
 import type { Primary } from "./primary.ts";
@@ -715,13 +716,19 @@ export class MasterLink {
     }
   }
 
+  /** Applies what the stream held while a busy script ran (the script ended). */
+  resumeStream(): void {
+    const mc = this.masterClient;
+    if (mc !== null && !mc.closed) this.#apply(mc);
+  }
+
   /** Executes every complete command received, then relays the applied bytes. */
   #apply(mc: Client): void {
     const parser = mc.parser;
     let applied = 0;
-    // a command held by CLIENT PAUSE: the stream is read (slave_read_repl_offset) but
-    // not applied until the pause ends, as in Redis
-    while (mc.blocked === null) {
+    // a command held by CLIENT PAUSE, or a busy script: the stream is read
+    // (slave_read_repl_offset) but not applied until it ends, as in Redis
+    while (mc.blocked === null && busyScriptError(this.#server) === null) {
       let argv: string[] | null;
       try {
         argv = parser.next();

@@ -604,6 +604,8 @@ function leaveBusy(ctx: RunContext): void {
   const server = ctx.server;
   setBusyScript(server, null);
   server.activeExpireEnabled = ctx.activeExpire;
+  // what waited for the script (a replica's stream from its primary) goes on
+  for (const hook of server.busyEndHooks) queueMicrotask(hook);
 }
 
 /**
