@@ -98,7 +98,9 @@ function configSet(c: Client, argv: string[]): void {
       return fail(argv[i], "can't set immutable config");
     }
     // Redis's DENY_LOADING_CONFIG parameters cannot change while a dataset loads
-    if ((server.loading || server.asyncLoading) && DENY_LOADING.has(p.name)) return c.error(ERR.loading);
+    if ((server.loading || server.asyncLoading) && DENY_LOADING.has(p.name)) {
+      return c.error(ERR.loading);
+    }
     if (PROTECTED.has(p.name)) {
       const mode = server.config.get("enable-protected-configs");
       if (mode === "no" || (mode === "local" && !isLocal(c))) {
