@@ -206,7 +206,7 @@ function dispatchCommand(c: Client, argv: string[]): void {
 function checkCommand(c: Client, spec: CommandSpec, argv: string[]): string | null {
   const server = c.server;
   // Redis's getCommandFlags: EVAL/FCALL are checked with the flags their script declares
-  const flags = spec.runtimeBits !== undefined ? spec.runtimeBits(c, argv) : spec.bits;
+  const flags = bitsOf(spec, c, argv);
   if (c.multi !== null && (flags & B_NO_MULTI) !== 0) {
     return "ERR Command not allowed inside a transaction";
   }
