@@ -238,7 +238,7 @@ Deno.test("OBJECT ENCODING/REFCOUNT/IDLETIME and FREQ under an LFU policy", asyn
     assertEquals(await r.call("OBJECT", "REFCOUNT", "i"), 2147483647);
     assertEquals(await r.call("OBJECT", "REFCOUNT", "e"), 1);
     assertEquals(await r.call("OBJECT", "ENCODING", "nokey"), null);
-    assertEquals(await r.call("OBJECT", "IDLETIME", "e"), 0);
+    assert((await r.call("OBJECT", "IDLETIME", "e") as number) <= 1);
     // EXISTS, TYPE and TTL do not count as an access; GET does
     t.server.dbs[0].dict.get("e")!.lru -= 5;
     for (const command of ["EXISTS", "TYPE", "TTL", "PTTL", "EXPIRETIME", "OBJECT"]) {
@@ -248,7 +248,7 @@ Deno.test("OBJECT ENCODING/REFCOUNT/IDLETIME and FREQ under an LFU policy", asyn
     const idle = await r.call("OBJECT", "IDLETIME", "e");
     assert(idle === 5 || idle === 6, `idle ${idle}`);
     await r.call("GET", "e");
-    assertEquals(await r.call("OBJECT", "IDLETIME", "e"), 0);
+    assert((await r.call("OBJECT", "IDLETIME", "e") as number) <= 1);
     const freq = await r.call("OBJECT", "FREQ", "e");
     assert(freq instanceof RespError && freq.message.startsWith("ERR An LFU maxmemory policy"));
     assert(Array.isArray(await r.call("OBJECT", "HELP")));
