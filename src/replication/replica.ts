@@ -553,13 +553,27 @@ export class MasterLink {
         if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
       }
     } catch (e) {
+      const from = disklessLoad ? "socket" : "disk";
+      // the link dropped mid-payload: while loading from the socket Redis reports the
+      // short read of its RDB parser (and goes on)
+      if (disklessLoad && e instanceof LinkAborted && e.message === "eof") {
+        this.#log("warning", "Short read or OOM loading DB. Unrecoverable error, aborting now.");
+        this.#log(
+          "warning",
+          "Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file. Failure loading rdb format from socket, assuming connection error, resuming operation.",
+        );
+        this.#log(
+          "warning",
+          "Failed trying to load the MASTER synchronization DB from socket, check server logs.",
+        );
+      }
       if (disklessLoad) {
         this.#log("notice", "MASTER <-> REPLICA sync: Discarding the half-loaded data");
       }
       if (!(e instanceof RdbError)) throw e;
       this.#log(
         "warning",
-        `Failed trying to load the MASTER synchronization DB from disk, check server logs. (${e.message})`,
+        `Failed trying to load the MASTER synchronization DB from ${from}, check server logs. (${e.message})`,
       );
       throw new LinkAborted("load");
     } finally {
