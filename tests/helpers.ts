@@ -194,6 +194,25 @@ export async function startRealRedis(args: string[] = [], dir?: string): Promise
   );
 }
 
+/** Starts a server subprocess: `args` are redis-server style, `dir` its directory. */
+export type SpawnServer = (args: string[], dir?: string) => Promise<TestProcess>;
+
+/**
+ * Runs `body` with Redeno as a subprocess, then with a real redis-server when one is
+ * installed, for side-by-side tests of process-level behaviour. `log` is the server's
+ * log file name in its directory.
+ */
+export async function eachSpawnedServer(
+  body: (spawn: SpawnServer, name: "redeno" | "redis", log: string) => Promise<void>,
+): Promise<void> {
+  await body(
+    (args, dir) => spawnRedeno(args, dir === undefined ? {} : { dir }),
+    "redeno",
+    "redeno.log",
+  );
+  if (HAVE_REDIS) await body((args, dir) => startRealRedis(args, dir), "redis", "redis.log");
+}
+
 /** Starts Redeno as a subprocess (`deno run main.ts`) on a free port with a temp dir. */
 export async function spawnRedeno(
   args: string[] = [],

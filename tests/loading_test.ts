@@ -5,26 +5,10 @@
  * protected one is refused; afterwards every key is there.
  */
 import assert from "node:assert/strict";
-import {
-  HAVE_REDIS,
-  parseInfo,
-  RespClient,
-  RespError,
-  spawnRedeno,
-  startRealRedis,
-  type TestProcess,
-  waitFor,
-} from "./helpers.ts";
-
-type Spawn = (args: string[], dir: string) => Promise<TestProcess>;
-
-async function eachServer(body: (spawn: Spawn, name: string) => Promise<void>): Promise<void> {
-  await body((args, dir) => spawnRedeno(args, { dir }), "redeno");
-  if (HAVE_REDIS) await body((args, dir) => startRealRedis(args, dir), "redis");
-}
+import { eachSpawnedServer, parseInfo, RespClient, RespError, waitFor } from "./helpers.ts";
 
 Deno.test("while a slow load runs at start, clients get LOADING and loading-safe commands work", async () => {
-  await eachServer(async (spawn, name) => {
+  await eachSpawnedServer(async (spawn, name) => {
     const dir = await Deno.makeTempDir({ prefix: "redeno-loading-" });
     const keys = 20000;
     const first = await spawn(["--enable-debug-command", "yes"], dir);

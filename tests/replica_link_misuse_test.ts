@@ -6,22 +6,7 @@
  * replica), and the server goes on. Checked side by side with redis-server.
  */
 import assert from "node:assert/strict";
-import {
-  HAVE_REDIS,
-  parseInfo,
-  RespClient,
-  spawnRedeno,
-  startRealRedis,
-  type TestProcess,
-  waitFor,
-} from "./helpers.ts";
-
-type Spawn = () => Promise<TestProcess>;
-
-async function eachServer(body: (spawn: Spawn, log: string) => Promise<void>): Promise<void> {
-  await body(() => spawnRedeno([]), "redeno.log");
-  if (HAVE_REDIS) await body(() => startRealRedis([]), "redis.log");
-}
+import { eachSpawnedServer, parseInfo, RespClient, waitFor } from "./helpers.ts";
 
 /** Sends the commands on a raw connection, then reads until the server closes it. */
 async function untilClosed(port: number, commands: string[][]): Promise<string> {
@@ -71,8 +56,8 @@ const cases: Array<{ name: string; commands: string[][]; logs: RegExp[] }> = [
 ];
 
 Deno.test("a replica link that replies to its own command is disconnected and logged", async () => {
-  await eachServer(async (spawn, logName) => {
-    const server = await spawn();
+  await eachSpawnedServer(async (spawn, _name, logName) => {
+    const server = await spawn([]);
     const c = await RespClient.connect(server.port);
     try {
       for (const t of cases) {

@@ -5,23 +5,7 @@
  * while the first AOF rewrite (after `appendonly yes`) runs is refused unless FORCE.
  */
 import assert from "node:assert/strict";
-import {
-  HAVE_REDIS,
-  parseInfo,
-  RespClient,
-  RespError,
-  spawnRedeno,
-  startRealRedis,
-  type TestProcess,
-  waitFor,
-} from "./helpers.ts";
-
-type Spawn = (args: string[]) => Promise<TestProcess>;
-
-async function eachServer(body: (spawn: Spawn, name: string) => Promise<void>): Promise<void> {
-  await body((args) => spawnRedeno(args), "redeno");
-  if (HAVE_REDIS) await body((args) => startRealRedis(args), "redis");
-}
+import { eachSpawnedServer, parseInfo, RespClient, RespError, waitFor } from "./helpers.ts";
 
 async function infoOf(c: RespClient, section: string): Promise<Map<string, string>> {
   return parseInfo(String(await c.call("INFO", section)));
@@ -87,7 +71,7 @@ async function silentReplica(port: number): Promise<Deno.TcpConn> {
 }
 
 Deno.test("SHUTDOWN waiting for a lagging replica blocks its callers until SHUTDOWN ABORT fails them", async () => {
-  await eachServer(async (spawn, name) => {
+  await eachSpawnedServer(async (spawn, name, log) => {
     const primary = await spawn(["--repl-diskless-sync-delay", "0", "--shutdown-timeout", "60"]);
     const admin = await RespClient.connect(primary.port);
     const first = await RespClient.connect(primary.port);
@@ -122,10 +106,7 @@ Deno.test("SHUTDOWN waiting for a lagging replica blocks its callers until SHUTD
       const err = await admin.call("SHUTDOWN", "ABORT");
       assert.ok(err instanceof RespError);
       assert.equal(err.message, "ERR No shutdown in progress.");
-      const log = await Deno.readTextFile(
-        `${primary.dir}/${name === "redis" ? "redis" : "redeno"}.log`,
-      );
-      assert.match(log, /Shutdown manually aborted/);
+      assert.match(await Deno.readTextFile(`${primary.dir}/${log}`), /Shutdown manually aborted/);
     } finally {
       replica?.close();
       for (const c of [admin, first, second]) c.close();
@@ -135,7 +116,7 @@ Deno.test("SHUTDOWN waiting for a lagging replica blocks its callers until SHUTD
 });
 
 Deno.test("SHUTDOWN is refused while the first AOF rewrite runs, and FORCE exits anyway", async () => {
-  await eachServer(async (spawn, name) => {
+  await eachSpawnedServer(async (spawn, name, log) => {
     const server = await spawn([]);
     const c = await RespClient.connect(server.port);
     try {
@@ -154,13 +135,13 @@ Deno.test("SHUTDOWN is refused while the first AOF rewrite runs, and FORCE exits
       const status = await server.process.status;
       assert.equal(status.code, 0, name);
       // the log is drained from the process's output asynchronously
-      const logFile = `${server.dir}/${name === "redis" ? "redis" : "redeno"}.log`;
+      const logFile = `${server.dir}/${log}`;
       await waitFor(async () => /Exit anyway/.test(await Deno.readTextFile(logFile)), {
         what: `${name} log`,
       });
-      const log = await Deno.readTextFile(logFile);
-      assert.match(log, /Writing initial AOF, can't exit/);
-      assert.match(log, /Writing initial AOF\. Exit anyway/);
+      const text = await Deno.readTextFile(logFile);
+      assert.match(text, /Writing initial AOF, can't exit/);
+      assert.match(text, /Writing initial AOF\. Exit anyway/);
     } finally {
       c.close();
       await server.stop("SIGKILL");
