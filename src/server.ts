@@ -809,7 +809,6 @@ export class Server implements KeyspaceHost {
     const timeout = this.config.num("shutdown-timeout");
     const replicas = [...this.clients.values()].some((c) => c.isReplica);
     this.shutdownMstime = !opts.now && timeout > 0 && replicas ? Date.now() + timeout * 1000 : 0;
-    this.shutdownAborted = false;
     try {
       for (const hook of this.shutdownHooks) {
         await hook(opts);

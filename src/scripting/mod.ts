@@ -101,7 +101,7 @@ export function scripting(server: Server): Scripting {
 }
 
 /**
- * The flags an EVAL/EVALSHA (`bySha`) or FCALL call declares, as Redis's
+ * The flags an EVAL, EVALSHA or FCALL call (`kind`) declares, as Redis's
  * evalGetCommandFlags / fcallGetCommandFlags find them before running it: a cached
  * script's, an uncached body's shebang, a function's; null when the command's own flags
  * apply (no shebang, unknown sha or function, a bad shebang).
