@@ -4,7 +4,9 @@
  * alternating which server goes first in each round. Prints requests/s, the ratio
  * Redeno/Redis, and each server's CPU time per request (utime+stime from /proc/PID/stat
  * around the run), plus geometric means. The bare-PONG Deno server of
- * ../shared/bench/pong.ts is measured in the same run as the floor for any Deno server.
+ * ../shared/bench/pong.ts is measured in the same run as the floor for any Deno server: in every
+ * round right after Redeno, so the "×floor" column (Redeno CPU per request over the floor's,
+ * median of the rounds) is not skewed by load that changes between tests.
  *
  *   deno task bench                         # ROUNDS=3, core tests, -c 50, -P 1 and 16
  *   ROUNDS=5 FAMILIES=lists,hashes deno task bench
@@ -275,13 +277,16 @@ async function main(): Promise<void> {
       console.log(`\n-P ${pipeline}`);
       console.log(
         `${"test".padEnd(12)}${pad("redeno rps", 12)}${pad("redis rps", 12)}${pad("ratio", 7)}` +
-          `${pad("redeno µs/req", 15)}${pad("redis µs/req", 14)}${pad("cpu ratio", 11)}`,
+          `${pad("redeno µs/req", 15)}${pad("redis µs/req", 14)}${pad("cpu ratio", 11)}` +
+          (pong !== null ? pad("×floor", 8) : ""),
       );
       const ratios: number[] = [];
       const cpuRatios: number[] = [];
       for (const t of tests) {
         const a: Result[] = [];
         const b: Result[] = [];
+        // Redeno's CPU per request over the floor's, both measured in the same round
+        const overFloor: number[] = [];
         for (let r = 0; r < ROUNDS; r++) {
           // alternate which server goes first, so drift in machine load hits both
           if (r % 2 === 0) {
@@ -290,6 +295,10 @@ async function main(): Promise<void> {
           } else {
             b.push(await runBenchmark(redis, t, pipeline));
             a.push(await runBenchmark(redeno, t, pipeline));
+          }
+          if (pong !== null) {
+            const f = await runBenchmark(pong, CORE_TESTS[0], pipeline);
+            overFloor.push(a[a.length - 1].cpuPerReq / f.cpuPerReq);
           }
         }
         const aRps = median(a.map((x) => x.rps));
@@ -303,7 +312,7 @@ async function main(): Promise<void> {
             pad((aRps / bRps).toFixed(2), 7)
           }${pad(aCpu.toFixed(2), 15)}${pad(bCpu.toFixed(2), 14)}${
             pad((aCpu / bCpu).toFixed(2), 11)
-          }`,
+          }${overFloor.length > 0 ? pad(median(overFloor).toFixed(2), 8) : ""}`,
         );
       }
       console.log(

@@ -32,10 +32,14 @@ let lastSpelling = "";
 let lastSpec: CommandSpec | undefined;
 
 export function lookupCommand(c: Client, argv: string[]): CommandSpec | null {
-  let spec = argv[0] === lastSpelling ? lastSpec : BY_SPELLING.get(argv[0]);
+  const spelling = argv[0];
+  let spec = spelling === lastSpelling ? lastSpec : BY_SPELLING.get(spelling);
   if (spec !== undefined) {
-    lastSpelling = argv[0];
-    lastSpec = spec;
+    // stored only on a change: a store of a new string is a write barrier
+    if (spec !== lastSpec) {
+      lastSpelling = spelling;
+      lastSpec = spec;
+    }
   } else {
     spec = COMMANDS.get(argv[0].toLowerCase());
     if (spec !== undefined && BY_SPELLING.size < 1024) BY_SPELLING.set(argv[0], spec);
@@ -308,7 +312,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   // a command left waiting is counted and slow-logged when it ends (Redis's blocked.c)
   const waiting = server.blocking.blockedCount > 0 && server.blocking.leftWaiting(c);
   if (!waiting) server.stats.called(spec, usec, c.commandFailed);
-  if (server.slowlogHook !== null && !waiting) {
+  if (usec >= server.slowlogMinUsec && server.slowlogHook !== null && !waiting) {
     server.slowlogHook(c, spec.redact ? spec.redact(argv) : argv, usec);
   }
   if (server.dirty !== dirtyBefore && !c.preventPropagation) {

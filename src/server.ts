@@ -319,6 +319,8 @@ export class Server implements KeyspaceHost {
   tracking: Tracking | null = null;
   /** slow log */
   slowlogHook: ((c: Client, argv: string[], usec: number) => void) | null = null;
+  /** the shortest run (µs) the slow log or latency monitor records; Infinity: none */
+  slowlogMinUsec = Infinity;
   /** Latency monitor sample (event, ms), e.g. "expire-cycle"; set by the server core. */
   latencyHook: ((event: string, ms: number) => void) | null = null;
   /** keyspace notifications (pub/sub module replaces this) */

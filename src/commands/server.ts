@@ -854,11 +854,20 @@ export function installServerCore(server: Server): void {
   const slowlog = slowlogOf(server);
   const latency = latencyOf(server);
   // thresholds are read on every command: keep them as numbers
-  let slowerThan = server.config.num("slowlog-log-slower-than");
-  let latencyThreshold = server.config.num("latency-monitor-threshold");
+  let slowerThan = 0;
+  let latencyThreshold = 0;
+  const thresholds = () => {
+    slowerThan = server.config.num("slowlog-log-slower-than");
+    latencyThreshold = server.config.num("latency-monitor-threshold");
+    // dispatch calls the hook only for commands that may be recorded
+    server.slowlogMinUsec = Math.min(
+      slowerThan >= 0 ? slowerThan : Infinity,
+      latencyThreshold > 0 ? latencyThreshold * 1000 : Infinity,
+    );
+  };
+  thresholds();
   server.config.onChange((name) => {
-    if (name === "slowlog-log-slower-than") slowerThan = server.config.num(name);
-    if (name === "latency-monitor-threshold") latencyThreshold = server.config.num(name);
+    if (name === "slowlog-log-slower-than" || name === "latency-monitor-threshold") thresholds();
   });
   server.latencyHook = (event, ms) => {
     if (latencyThreshold > 0 && ms >= latencyThreshold) latency.add(event, Math.round(ms));

@@ -116,6 +116,10 @@ export class RequestParser {
    * array is never returned (empty commands are skipped). Throws ProtocolError.
    */
   next(): string[] | null {
+    if (this.#argv === null && this.pos < this.end && this.buf[this.pos] === 42) {
+      const argv = this.#whole();
+      if (argv !== null) return argv;
+    }
     for (;;) {
       if (this.#argv === null) {
         if (this.pos >= this.end) {
@@ -180,6 +184,69 @@ export class RequestParser {
       return this.#done(argv);
     }
   }
+
+  /**
+   * The common case: a whole multibulk command of well-formed short arguments already
+   * in the buffer, parsed in one pass. Returns null, consuming nothing, for anything
+   * else (incomplete, malformed, over a limit): next()'s incremental path handles it.
+   */
+  #whole(): string[] | null {
+    const b = this.buf;
+    const end = this.end;
+    let i = this.pos + 1;
+    let count = 0;
+    for (; i < end; i++) {
+      const c = b[i];
+      if (c === 13) break;
+      if (c < 48 || c > 57 || count > 100000) return null;
+      count = count * 10 + (c - 48);
+    }
+    if (count === 0 || i + 1 >= end || b[i + 1] !== 10 || count > 64) return null;
+    if (this.limits.unauthenticated && count > 10) return null;
+    i += 2;
+    const argv: string[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      if (i >= end || b[i] !== 36) return null;
+      let len = 0;
+      let j = i + 1;
+      for (; j < end; j++) {
+        const c = b[j];
+        if (c === 13) break;
+        if (c < 48 || c > 57 || len > 100000) return null;
+        len = len * 10 + (c - 48);
+      }
+      if (j === i + 1 || j + 1 >= end || b[j + 1] !== 10 || len > 16384) return null;
+      i = j + 2;
+      if (i + len + 2 > end) return null;
+      if (k === 0) argv[0] = this.#name(i, len);
+      else argv[k] = bytesToBinary(b, i, i + len);
+      i += len + 2;
+    }
+    const n = i - this.pos;
+    this.pos = i;
+    this.consumed += n;
+    this.lastCommandBytes = n;
+    return argv;
+  }
+
+  /**
+   * A command name: the previous one again when the bytes are the same (pipelines
+   * repeat commands), which saves making a string, and lets the dispatcher's lookup
+   * compare by identity.
+   */
+  #name(start: number, len: number): string {
+    const last = this.#lastName;
+    if (last.length === len) {
+      const b = this.buf;
+      let k = 0;
+      while (k < len && b[start + k] === last.charCodeAt(k)) k++;
+      if (k === len) return last;
+    }
+    const name = bytesToBinary(this.buf, start, start + len);
+    if (len <= 32) this.#lastName = name;
+    return name;
+  }
+  #lastName = "";
 
   #done(argv: string[]): string[] {
     this.lastCommandBytes = this.consumed - this.#commandStart;
