@@ -88,6 +88,20 @@ const REQUESTS: Record<string, number> = {
 };
 const CLK_TCK = 100;
 
+/**
+ * On a machine of 2 or more cores, servers run on core 1 and redis-benchmark on core 0
+ * (taskset), unless PIN=0: a client and a server sharing one core (as the scheduler
+ * often lets them) makes CPU per request swing by a fifth between runs.
+ */
+const PIN = env("PIN", "1") !== "0" && navigator.hardwareConcurrency >= 2 &&
+  new Deno.Command("taskset", { args: ["-c", "0", "true"], stdout: "null", stderr: "null" })
+    .outputSync().success;
+
+/** A command line, pinned to `core` when PIN is on. */
+function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
+  return PIN ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
+}
+
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -126,8 +140,9 @@ async function waitListening(port: number, child: Deno.ChildProcess): Promise<vo
 
 async function start(name: string, cmd: string, args: (port: number) => string[]): Promise<Proc> {
   const port = freePort();
-  const child = new Deno.Command(cmd, {
-    args: args(port),
+  const [bin, argv] = pinned(1, cmd, args(port));
+  const child = new Deno.Command(bin, {
+    args: argv,
     stdout: "null",
     stderr: "null",
     stdin: "null",
@@ -194,8 +209,8 @@ async function runBenchmark(p: Proc, t: BenchTest, pipeline: number): Promise<Re
     ? await subscribe(p.port, t.subscribers.channel, t.subscribers.count)
     : null;
   const before = cpuMicros(p.child.pid);
-  const out = await new Deno.Command("redis-benchmark", { args, stdout: "piped", stderr: "null" })
-    .output();
+  const [bin, argv] = pinned(0, "redis-benchmark", args);
+  const out = await new Deno.Command(bin, { args: argv, stdout: "piped", stderr: "null" }).output();
   const after = cpuMicros(p.child.pid);
   await unsubscribe?.();
   const text = new TextDecoder().decode(out.stdout);
@@ -270,7 +285,8 @@ async function main(): Promise<void> {
   }
   console.log(
     `redis-benchmark -c ${CLIENTS}, pipelines ${PIPELINES.join("/")}, ${ROUNDS} rounds (median), ` +
-      `n=${REQUESTS["1"]} unpipelined / ${REQUESTS["16"]} pipelined`,
+      `n=${REQUESTS["1"]} unpipelined / ${REQUESTS["16"]} pipelined` +
+      (PIN ? ", servers on core 1, redis-benchmark on core 0" : ""),
   );
   try {
     for (const pipeline of PIPELINES) {

@@ -169,9 +169,10 @@ export class Client {
    * propagation, and sends the keyspace notification `event` of class `type`.
    */
   modified(key: string, type: string, event: string, db: Db = this.db): void {
-    this.server.keyModified(db, key);
-    this.server.dirty++;
-    this.server.notify(type, event, key, db.id);
+    const server = this.server;
+    server.keyModified(db, key);
+    server.dirty++;
+    if (server.notifying) server.notify(type, event, key, db.id);
   }
 
   /** bytes of replication data (snapshot, stream) queued to this replica client */
@@ -212,8 +213,39 @@ export class Client {
         if (this.blocked === null) this.processInput();
         const limit = this.server.normalOutputLimit;
         if (limit !== null && !this.isReplica && this.checkOutputLimit(limit)) break;
-        if (this.reply.len > 0) await this.flush();
-        if (this.closeAfterReply) break;
+        if (this.reply.len > 0) {
+          if (this.#writing === null && !this.#inlineWriting && this.server.replyBarrier === null) {
+            // the replies to what was read, written from the read loop itself: the same
+            // write #writeLoop makes, without that loop's promise (the pipelined hot
+            // path); a flush() asked for meanwhile is served when it is done
+            this.#inlineWriting = true;
+            const data = this.reply.take();
+            this.#inFlight = data.length;
+            try {
+              let off = 0;
+              while (off < data.length) {
+                off += await conn.write(off === 0 ? data : data.subarray(off));
+              }
+              this.#wrote(data);
+            } catch (e) {
+              this.#inFlight = 0;
+              this.close();
+              if (!isConnectionError(e)) throw e;
+              break;
+            } finally {
+              this.#inlineWriting = false;
+            }
+            // output added while writing (pub/sub messages, a flush() request) goes too
+            const waiting = this.#afterInline;
+            if (waiting !== null || this.reply.len > 0) {
+              this.#afterInline = null;
+              const done = this.flush();
+              if (waiting !== null) done.then(waiting.resolve, waiting.reject);
+              await done;
+            }
+          } else await this.flush();
+        }
+        if (this.closeAfterReply || this.closed) break;
       }
     } catch (e) {
       if (e instanceof ProtocolError && e.message === "query buffer limit") {
@@ -329,8 +361,12 @@ export class Client {
     return true;
   }
 
+  #inlineWriting = false;
+  #afterInline: PromiseWithResolvers<void> | null = null;
+
   /** Writes all pending output; resolves when it is written. */
   flush(): Promise<void> {
+    if (this.#inlineWriting) return (this.#afterInline ??= Promise.withResolvers<void>()).promise;
     if (this.#writing !== null) return this.#writing;
     if (this.reply.len === 0 || this.conn === null || this.closed) return RESOLVED;
     const writing = this.#writeLoop();
@@ -359,21 +395,30 @@ export class Client {
           if (!isConnectionError(e)) throw e;
           return;
         }
-        if (this.isReplica) this.server.stats.netReplOutputBytes += data.length;
-        else this.server.stats.netOutputBytes += data.length;
-        this.server.stats.totalWrites++;
-        this.#inFlight = 0;
-        this.reply.release(data);
+        this.#wrote(data);
       }
     } finally {
       this.#writing = null;
     }
   }
 
+  /** Accounts a completed write of `data` (from reply.take()) and recycles its buffer. */
+  #wrote(data: Uint8Array): void {
+    if (this.isReplica) this.server.stats.netReplOutputBytes += data.length;
+    else this.server.stats.netOutputBytes += data.length;
+    this.server.stats.totalWrites++;
+    this.#inFlight = 0;
+    this.reply.release(data);
+  }
+
   /** Closes the connection and forgets the client everywhere. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // a flush() waiting for the read loop's write: nothing more will be written
+    const waiting = this.#afterInline;
+    this.#afterInline = null;
+    waiting?.resolve();
     this.server.clientClosed(this);
     try {
       this.conn?.close();

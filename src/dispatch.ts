@@ -315,7 +315,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   if (usec >= server.slowlogMinUsec && server.slowlogHook !== null && !waiting) {
     server.slowlogHook(c, spec.redact ? spec.redact(argv) : argv, usec);
   }
-  if (server.dirty !== dirtyBefore && !c.preventPropagation) {
+  if (server.dirty !== dirtyBefore && !c.preventPropagation && server.sinks.length > 0) {
     server.alsoPropagate(c.db.id, c.propagateArgv ?? argv);
   }
   // client-side caching: remember the keys a read-only command fetched

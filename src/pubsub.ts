@@ -213,6 +213,7 @@ export function installPubSub(server: Server): void {
   const refresh = () => {
     const flags = Math.max(0, configuredFlags(server.config.get("notify-keyspace-events")));
     ps.notifyFlags = flags;
+    server.notifying = flags !== 0;
     // Redis's dbAdd "new" and lookupKey "keymiss" events: hooks only when subscribed to
     // by the configuration, so the keyspace pays nothing otherwise
     const events = flags & (NOTIFY.K | NOTIFY.E);

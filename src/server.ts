@@ -325,6 +325,8 @@ export class Server implements KeyspaceHost {
   latencyHook: ((event: string, ms: number) => void) | null = null;
   /** keyspace notifications (pub/sub module replaces this) */
   notify: (type: string, event: string, key: string, dbId: number) => void = () => {};
+  /** false while notify-keyspace-events is empty: notify() would do nothing */
+  notifying = false;
   /** INFO stats migrate_cached_sockets (src/commands/migrate.ts keeps it current) */
   migrateCachedSockets = 0;
   /** INFO sections contributed by modules: name → text lines ("field:value") */
