@@ -16,6 +16,7 @@
  * FAMILIES=persistence and FAMILIES=replication also run bench/persistence_bench.ts and
  * bench/replication_bench.ts after the table (their own env: KEYS, PARTS, ...).
  */
+import { redenoRunArgs } from "./redeno_args.ts";
 
 /** One redis-benchmark test: `-t` name and optional value size. */
 export interface BenchTest {
@@ -243,12 +244,9 @@ async function main(): Promise<void> {
     const names = only.split(",").map((s) => s.trim().toUpperCase());
     tests = tests.filter((t) => names.includes(t.name.toUpperCase()));
   }
-  const root = new URL("..", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "redeno-bench-" });
   const redeno = await start("redeno", Deno.execPath(), (port) => [
-    "run",
-    "--allow-all",
-    `${root}main.ts`,
+    ...redenoRunArgs(),
     "--port",
     String(port),
     "--bind",

@@ -6,6 +6,9 @@
  *
  *   deno run -A bench/inproc_bench.ts            # every test
  *   deno run -A bench/inproc_bench.ts set hset   # some
+ *
+ * Add the --v8-flags of deno.json's start task (V8 inlining budget) to measure what
+ * `deno task start` runs: they make most commands 5-15% cheaper here.
  */
 import { configFromArgs, createServer } from "../src/startup.ts";
 import { Client } from "../src/client.ts";

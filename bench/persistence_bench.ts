@@ -7,6 +7,7 @@
  *   deno run -A bench/persistence_bench.ts            # N = 1,000,000
  *   KEYS=100000 deno run -A bench/persistence_bench.ts
  */
+import { redenoRunArgs } from "./redeno_args.ts";
 import {
   freePort,
   RespClient,
@@ -85,7 +86,6 @@ async function restart(
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const port = freePort();
   const common = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir];
-  const main = new URL("../main.ts", import.meta.url).pathname;
   const cmd = name === "redis"
     ? new Deno.Command("redis-server", {
       args: [...common, ...args],
@@ -93,7 +93,7 @@ async function restart(
       stderr: "null",
     })
     : new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", main, ...common, ...args],
+      args: [...redenoRunArgs(), ...common, ...args],
       stdout: "null",
       stderr: "null",
     });

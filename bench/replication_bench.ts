@@ -16,6 +16,7 @@
  *   deno run -A bench/replication_bench.ts
  *   KEYS=200000 REQUESTS=200000 deno run -A bench/replication_bench.ts
  */
+import { redenoRunArgs } from "./redeno_args.ts";
 
 const env = (name: string, def: string) => Deno.env.get(name) ?? def;
 const KEYS = Number(env("KEYS", "1000000"));
@@ -25,8 +26,6 @@ const PIPELINE = Number(env("PIPELINE", "16"));
 const PROBES = Number(env("PROBES", "300"));
 /** which parts to run: throughput,sync,lag */
 const PARTS = new Set(env("PARTS", "throughput,sync,lag").split(","));
-
-const root = new URL("..", import.meta.url).pathname;
 
 interface Proc {
   port: number;
@@ -76,7 +75,7 @@ async function start(real: boolean, args: string[] = []): Promise<Proc> {
   const child = real
     ? new Deno.Command("redis-server", { args: common, stdout: "null", stderr: "null" }).spawn()
     : new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${root}main.ts`, ...common],
+      args: [...redenoRunArgs(), ...common],
       stdout: "null",
       stderr: "null",
     }).spawn();
