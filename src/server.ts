@@ -751,9 +751,33 @@ export class Server implements KeyspaceHost {
         }
       }
     }
+    this.#clientsCron();
     for (const hook of this.cronHooks) hook();
     this.flushPropagation();
   }
+
+  /**
+   * Redis's clientsCron: each tick visits clients/hz of the clients (at least 5), so
+   * every client about once a second, and resizes their query buffers.
+   */
+  #clientsCron(): void {
+    const n = this.clients.size;
+    if (n === 0) return;
+    const hz = Math.max(1, Math.min(500, this.config.num("hz")));
+    let visits = Math.max(Math.floor(n / hz), Math.min(n, 5));
+    const nowSec = Math.floor(Date.now() / 1000);
+    while (visits-- > 0) {
+      let next = this.#clientsCursor?.next();
+      if (next === undefined || next.done) {
+        this.#clientsCursor = this.clients.values();
+        next = this.#clientsCursor.next();
+        if (next.done) return;
+      }
+      const c = next.value;
+      if (!c.closed) c.parser.resize(nowSec - Math.floor(c.lastInteraction / 1000));
+    }
+  }
+  #clientsCursor: Iterator<Client> | null = null;
 
   #readNormalOutputLimit(): void {
     const words = this.config.get("client-output-buffer-limit").split(" ");

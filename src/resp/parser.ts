@@ -44,6 +44,10 @@ export class RequestParser {
    * resumed while its read loop waits for input).
    */
   #readPending = false;
+  /** the region writable() handed out, when the buffer was replaced under the read */
+  #detached: Uint8Array | null = null;
+  /** most bytes held since the last resize() (Redis's querybuf_peak) */
+  #peak = 0;
   #bulkLen = -1;
   #commandStart = 0;
 
@@ -66,6 +70,7 @@ export class RequestParser {
 
   /** A region to read into; call commit(n) after reading n bytes into it. */
   writable(): Uint8Array {
+    this.#detached = null;
     let room = this.buf.length - this.end;
     // a bulk of known length is given room for all of it at once
     const want = this.#bulkLen >= 0
@@ -76,7 +81,7 @@ export class RequestParser {
       if (this.pos > 0 && this.buf.length - live >= want && live < this.buf.length / 2) {
         this.buf.copyWithin(0, this.pos, this.end);
       } else {
-        let size = this.buf.length * 2;
+        let size = Math.max(this.buf.length * 2, MIN_READ_ROOM);
         while (size - live < want) size *= 2;
         const next = new Uint8Array(size);
         next.set(this.buf.subarray(this.pos, this.end));
@@ -93,10 +98,53 @@ export class RequestParser {
   /** Records that n bytes were read into the region returned by writable(). */
   commit(n: number): void {
     this.#readPending = false;
+    const detached = this.#detached;
+    if (detached !== null) {
+      // resize() replaced the buffer while the read was under way: take its bytes over
+      this.#detached = null;
+      const region = this.writable();
+      this.#readPending = false;
+      if (region.length < n) {
+        const next = new Uint8Array(this.end + n);
+        next.set(this.buf.subarray(0, this.end));
+        this.buf = next;
+      }
+      this.buf.set(detached.subarray(0, n), this.end);
+    }
     this.end += n;
+    if (this.end - this.pos > this.#peak) this.#peak = this.end - this.pos;
     if (this.end - this.pos > this.limits.maxQueryBuffer) {
       throw new ProtocolError("query buffer limit");
     }
+  }
+
+  /**
+   * Redis's clientsCronResizeQueryBuffer, run about once a second: a buffer wasting more
+   * than 4 KB is trimmed to what it holds when the client has been idle over 2 seconds,
+   * or, when larger than 32 KB and over twice the peak use since the last call, down to
+   * that peak (and not below a bulk being read). Then the peak restarts from now.
+   */
+  resize(idleSeconds: number): void {
+    const live = this.end - this.pos;
+    if (this.buf.length - live > 4096) {
+      let size = -1;
+      if (idleSeconds > 2) size = live;
+      else if (this.buf.length > 32 * 1024 && this.buf.length / 2 > this.#peak) {
+        size = Math.max(live, this.#peak, this.#bulkLen);
+      }
+      if (size >= 0) {
+        const next = new Uint8Array(size);
+        next.set(this.buf.subarray(this.pos, this.end));
+        // a read in flight fills the region it was given: commit() copies from there
+        if (this.#readPending && this.#detached === null) {
+          this.#detached = this.buf.subarray(this.end);
+        }
+        this.buf = next;
+        this.end = live;
+        this.pos = 0;
+      }
+    }
+    this.#peak = Math.max(live, this.#bulkLen);
   }
 
   /** Appends bytes (for callers that have their own chunks). */
