@@ -19,6 +19,8 @@ export interface OutputLimit {
 }
 
 const RESOLVED = Promise.resolve();
+/** bytes a queued MULTI command takes besides its arguments (Redis: a multiCmd) */
+const QUEUED_COMMAND_OVERHEAD = 24;
 
 /** A queued MULTI command. */
 export interface QueuedCommand {
@@ -71,6 +73,11 @@ export class Client {
   authenticated = true;
   /** MULTI state: null when not in a transaction */
   multi: QueuedCommand[] | null = null;
+  /** bytes of the arguments queued in `multi` (counted while it is the same queue) */
+  #multiBytes = 0;
+  #multiCounted: QueuedCommand[] | null = null;
+  /** client memory at its last measure (maxmemory-clients, evict.ts) */
+  memUsage = 0;
   /** EXECABORT: a command failed to queue */
   multiError = false;
   /** WATCHed keys and whether one was touched */
@@ -143,6 +150,24 @@ export class Client {
     }
   }
 
+  /** Queues a command in MULTI, counting its memory (Redis's multiStateMemOverhead). */
+  queue(spec: CommandSpec, argv: string[]): void {
+    const multi = this.multi!;
+    if (this.#multiCounted !== multi) {
+      this.#multiCounted = multi;
+      this.#multiBytes = 0;
+    }
+    multi.push({ spec, argv });
+    let bytes = QUEUED_COMMAND_OVERHEAD + 8 * argv.length;
+    for (const a of argv) bytes += a.length;
+    this.#multiBytes += bytes;
+  }
+
+  /** Bytes of the current MULTI queue. */
+  get multiBytes(): number {
+    return this.multi !== null && this.multi === this.#multiCounted ? this.#multiBytes : 0;
+  }
+
   /** Replies with an error, counting it in errorstats (use this, not reply.error). */
   error(msg: string): void {
     this.commandFailed = true;
@@ -211,22 +236,23 @@ export class Client {
         this.parser.commit(n);
         this.lastInteraction = Date.now();
         if (this.blocked === null) this.processInput();
+        // maxmemory-clients: measured again after every read, as a command still arriving
+        // (a big argument) grows the query buffer without running anything
+        if (this.server.clientEviction !== null && this.server.clientEviction(this, false)) break;
         const limit = this.server.normalOutputLimit;
         if (limit !== null && !this.isReplica && this.checkOutputLimit(limit)) break;
-        if (this.reply.len > 0) {
-          if (this.#writing === null && !this.#inlineWriting && this.server.replyBarrier === null) {
-            // the replies to what was read, written from the read loop itself: the same
-            // write #writeLoop makes, without that loop's promise (the pipelined hot
-            // path); a flush() asked for meanwhile is served when it is done
+        // replies while a background write drains this client's output are left to it
+        if (this.reply.len > 0 && this.#writing === null) {
+          if (!this.#inlineWriting && this.server.replyBarrier === null) {
+            // the replies to what was read, written from the read loop itself: one write,
+            // without a write loop's promise (the pipelined hot path); a flush() asked
+            // for meanwhile is served when it is done
             this.#inlineWriting = true;
             const data = this.reply.take();
             this.#inFlight = data.length;
+            let written = 0;
             try {
-              let off = 0;
-              while (off < data.length) {
-                off += await conn.write(off === 0 ? data : data.subarray(off));
-              }
-              this.#wrote(data);
+              written = await conn.write(data);
             } catch (e) {
               this.#inFlight = 0;
               this.close();
@@ -235,17 +261,26 @@ export class Client {
             } finally {
               this.#inlineWriting = false;
             }
-            // output added while writing (pub/sub messages, a flush() request) goes too
             const waiting = this.#afterInline;
-            if (waiting !== null || this.reply.len > 0) {
-              this.#afterInline = null;
-              const done = this.flush();
-              if (waiting !== null) done.then(waiting.resolve, waiting.reject);
-              await done;
+            this.#afterInline = null;
+            if (written < data.length) {
+              // the peer reads slower than it is answered: the rest goes out in the
+              // background while this loop reads on (Redis keeps reading a client whose
+              // replies wait; client-output-buffer-limit bounds them)
+              this.#startWriteLoop(data.subarray(written), data);
+            } else {
+              this.#wrote(data);
+              // output added while writing (pub/sub messages, a flush() request)
+              if (this.reply.len > 0) this.#startWriteLoop(null, null);
             }
+            if (waiting !== null) this.flush().then(waiting.resolve, waiting.reject);
           } else await this.flush();
         }
-        if (this.closeAfterReply || this.closed) break;
+        if (this.closeAfterReply) {
+          await this.flush();
+          break;
+        }
+        if (this.closed) break;
       }
     } catch (e) {
       if (e instanceof ProtocolError && e.message === "query buffer limit") {
@@ -322,12 +357,23 @@ export class Client {
 
   /** Schedules a flush of output produced outside this client's own read loop. */
   scheduleFlush(): void {
+    if (this.server.clientOutputGrew !== null) this.server.clientOutputGrew(this);
     if (this.#flushScheduled || this.conn === null) return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
       this.#flushScheduled = false;
       this.flush().catch(() => this.close());
     });
+  }
+
+  /** The clients cron's reply buffer resize (see ReplyWriter.resize). */
+  resizeReplyBuffer(now: number): void {
+    const server = this.server;
+    if (!server.replyBufferResizing) return;
+    const idle = this.#inFlight === 0 && this.#writing === null && !this.#inlineWriting;
+    const change = this.reply.resize(now, server.replyBufferPeakResetMs, idle);
+    if (change < 0) server.stats.replyBufferShrinks++;
+    else if (change > 0) server.stats.replyBufferExpands++;
   }
 
   /** Pending output bytes (for output buffer limits and CLIENT LIST omem). */
@@ -375,9 +421,33 @@ export class Client {
     return writing;
   }
 
-  async #writeLoop(): Promise<void> {
+  /** Starts #writeLoop in the background (errors close the client). */
+  #startWriteLoop(rest: Uint8Array | null, whole: Uint8Array | null): void {
+    if (this.closed) return;
+    const writing = this.#writeLoop(rest, whole);
+    if (!this.closed) this.#writing = writing;
+    writing.catch(() => this.close());
+  }
+
+  /**
+   * Writes pending output until none is left. `rest`: the unwritten end of `whole`, a
+   * buffer from reply.take() the read loop began to write, goes first.
+   */
+  async #writeLoop(rest: Uint8Array | null = null, whole: Uint8Array | null = null): Promise<void> {
     const conn = this.conn!;
     try {
+      if (rest !== null) {
+        let off = 0;
+        try {
+          while (off < rest.length) off += await conn.write(off === 0 ? rest : rest.subarray(off));
+        } catch (e) {
+          this.#inFlight = 0;
+          this.close();
+          if (!isConnectionError(e)) throw e;
+          return;
+        }
+        this.#wrote(whole!);
+      }
       while (this.reply.len > 0 && !this.closed) {
         // persistence: replies wait until the writes they acknowledge are on disk
         const barrier = this.server.replyBarrier?.();

@@ -185,6 +185,9 @@ function dispatchCommand(c: Client, argv: string[]): void {
     if (c.multi !== null) c.multiError = true;
     return;
   }
+  // maxmemory-clients: clients over the limit are evicted before the command runs; a
+  // client that evicted itself runs nothing more (Redis's processCommand)
+  if (server.clientEviction !== null && server.clientEviction(c)) return;
   if (server.pause !== null && pausedFor(c, spec, argv)) {
     c.spec = spec;
     c.argv = argv;
@@ -192,7 +195,7 @@ function dispatchCommand(c: Client, argv: string[]): void {
     return;
   }
   if (c.multi !== null && !MULTI_CONTROL.has(spec.parent ?? spec.name)) {
-    c.multi.push({ spec, argv });
+    c.queue(spec, argv);
     c.reply.simple("QUEUED");
     return;
   }

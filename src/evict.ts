@@ -58,10 +58,35 @@ export function keyBytes(key: string, e: Entry): number {
 
 const INTEGER = /^-?\d+$/;
 
-/** Memory of a normal client: query buffer, pending replies, fixed overhead. */
-function clientBytes(c: Client): number {
-  return CLIENT_OVERHEAD + c.parser.buf.length + c.parser.partialArgBytes + c.pendingOutput;
+/** Bytes per WATCHed key of a client (Redis: a list node and a watchedKey). */
+export const WATCHED_KEY_OVERHEAD = 56;
+
+/**
+ * Memory of a normal client (Redis's getClientMemoryUsage): query buffer, pending
+ * replies, the arguments of a command being read, the MULTI queue and WATCHed keys,
+ * and a fixed overhead.
+ */
+export function clientMemory(c: Client): number {
+  return CLIENT_OVERHEAD + c.parser.buf.length + c.parser.partialArgBytes + c.reply.size +
+    c.pendingOutput +
+    c.multiBytes + c.watched.length * WATCHED_KEY_OVERHEAD + pubsubBytes(c) +
+    (c.tracking !== null ? c.tracking.prefixes.length * TRACKING_PREFIX_OVERHEAD : 0);
 }
+
+/**
+ * Redis's pubsubMemOverhead: a list node per pattern, a dict entry per channel and a
+ * pointer per dict slot (a power of two at least the size).
+ */
+function pubsubBytes(c: Client): number {
+  return c.patterns.size * 24 + dictBytes(c.channels.size) + dictBytes(c.shardChannels.size);
+}
+
+function dictBytes(n: number): number {
+  return n === 0 ? 0 : n * 24 + 8 * 2 ** Math.ceil(Math.log2(Math.max(n, 4)));
+}
+
+/** Bytes per BCAST prefix of a tracking client (Redis: radix tree nodes, underestimated). */
+const TRACKING_PREFIX_OVERHEAD = 64;
 
 /**
  * Whether small integers are shared objects (OBJECT REFCOUNT): not under maxmemory with
@@ -98,13 +123,13 @@ export class Evictor {
     this.#samples = config.num("maxmemory-samples");
     this.#tenacity = config.num("maxmemory-eviction-tenacity");
     this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
-    this.#clientLimit = maxmemoryClientsLimit(config);
+    this.#setClientLimit(maxmemoryClientsLimit(config));
     this.#policy = config.get("maxmemory-policy") as Policy;
     this.#setLimit(config.num("maxmemory"));
     config.onChange((name) => {
       if (name === "maxmemory") {
         this.#setLimit(config.num("maxmemory"));
-        this.#clientLimit = maxmemoryClientsLimit(config); // may be a percentage of it
+        this.#setClientLimit(maxmemoryClientsLimit(config)); // may be a percentage of it
         // Redis's updateMaxmemory: evict at once down to the new limit
         if (this.#limit > 0) this.performEvictions();
       } else if (name === "maxmemory-policy") {
@@ -114,7 +139,7 @@ export class Evictor {
       else if (name === "maxmemory-eviction-tenacity") {
         this.#tenacity = config.num("maxmemory-eviction-tenacity");
       } else if (name === "maxmemory-clients") {
-        this.#clientLimit = maxmemoryClientsLimit(config);
+        this.#setClientLimit(maxmemoryClientsLimit(config));
       } else if (name === "replica-ignore-maxmemory") {
         this.#ignoreOnReplica = config.bool("replica-ignore-maxmemory");
       }
@@ -153,7 +178,7 @@ export class Evictor {
     let slaves = 0;
     for (const c of server.clients.values()) {
       if (c.isReplica && !c.isMonitor) slaves += c.pendingOutput;
-      else normal += clientBytes(c);
+      else normal += clientMemory(c);
     }
     this.#clientsNormal = normal;
     this.#clientsSlaves = slaves;
@@ -170,10 +195,12 @@ export class Evictor {
     let total = 0;
     for (const c of server.clients.values()) {
       if (c.isReplica || c.isMaster) continue;
-      const bytes = clientBytes(c);
+      const bytes = clientMemory(c);
+      c.memUsage = bytes;
       total += bytes;
       if (!c.noEvict && !c.closed) candidates.push({ c, bytes });
     }
+    this.#clientsTotal = total;
     if (total <= this.#clientLimit) return;
     candidates.sort((a, b) => b.bytes - a.bytes);
     for (const { c, bytes } of candidates) {
@@ -183,11 +210,72 @@ export class Evictor {
       total -= bytes;
       server.stats.evictedClients++;
     }
+    this.#clientsTotal = total;
+  }
+
+  /** normal clients' memory at the last scan, kept current by clientCommand() */
+  #clientsTotal = 0;
+
+  /**
+   * Before each command of `c` (`now`), and after each of its reads, while
+   * maxmemory-clients is set (Redis's updateClientMemUsage): its memory is measured
+   * again, and when the total is over the limit the biggest clients are evicted, before
+   * the command runs (Redis's evictClients in processCommand) or after a read once the
+   * I/O already received is handled (Redis's beforeSleep). Returns true if `c` itself
+   * is closed.
+   */
+  clientCommand(c: Client, now = true): boolean {
+    if (c.isReplica || c.isMaster || c.conn === null) return false;
+    this.#measure(c);
+    // clients whose output grew from elsewhere (pub/sub, tracking, MONITOR)
+    if (this.#grown.size > 0) {
+      for (const other of this.#grown) if (!other.closed) this.#measure(other);
+      this.#grown.clear();
+    }
+    if (this.#clientsTotal <= this.#clientLimit) return false;
+    if (now) {
+      this.#evictClients();
+      return c.closed;
+    }
+    if (this.#evictTimer === undefined) {
+      this.#evictTimer = setTimeout(() => {
+        this.#evictTimer = undefined;
+        if (this.#clientLimit > 0) this.#evictClients();
+      }, 0);
+    }
+    return c.closed;
+  }
+  #evictTimer: ReturnType<typeof setTimeout> | undefined;
+
+  #measure(c: Client): void {
+    const bytes = clientMemory(c);
+    this.#clientsTotal += bytes - c.memUsage;
+    c.memUsage = bytes;
+  }
+
+  /** normal clients given output outside their own commands since the last check */
+  readonly #grown = new Set<Client>();
+
+  #setClientLimit(limit: number): void {
+    this.#clientLimit = limit;
+    const server = this.#server;
+    server.clientEviction = limit > 0 ? (c, now) => this.clientCommand(c, now) : null;
+    server.clientOutputGrew = limit > 0
+      ? (c) => {
+        if (!c.isReplica && !c.isMaster) this.#grown.add(c);
+      }
+      : null;
+    this.#grown.clear();
+    // measured afresh (sizes were not followed without a limit), evicting at once
+    if (limit > 0) this.#evictClients();
   }
 
   /** A client went away: its buffers no longer count (measure again before evicting). */
-  clientClosed(): void {
+  clientClosed(c: Client): void {
     this.#clientsAt = -Infinity;
+    this.#grown.delete(c);
+    if (!c.isReplica && !c.isMaster) this.#clientsTotal -= c.memUsage;
+    c.memUsage = 0;
   }
 
   /** Client eviction also runs from the cron (with or without maxmemory). */
@@ -323,6 +411,8 @@ export class Evictor {
   stop(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#evictTimer !== undefined) clearTimeout(this.#evictTimer);
+    this.#evictTimer = undefined;
   }
 
   /** The next key to evict under the current policy, or null when none qualifies. */
@@ -396,5 +486,5 @@ export function installEviction(server: Server): void {
   evictors.set(server, evictor);
   server.stopHooks.push(() => evictor.stop());
   server.cronHooks.push(() => evictor.cron());
-  server.closeHooks.push(() => evictor.clientClosed());
+  server.closeHooks.push((c) => evictor.clientClosed(c));
 }

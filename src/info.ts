@@ -394,8 +394,8 @@ function statsSection(server: Server): string[] {
     `total_writes_processed:${s.totalWrites}`,
     "io_threaded_reads_processed:0",
     "io_threaded_writes_processed:0",
-    "reply_buffer_shrinks:0",
-    "reply_buffer_expands:0",
+    `reply_buffer_shrinks:${s.replyBufferShrinks}`,
+    `reply_buffer_expands:${s.replyBufferExpands}`,
   ];
 }
 

@@ -73,6 +73,9 @@ export class Stats {
   /** socket reads and writes (total_reads_processed, total_writes_processed) */
   totalReads = 0;
   totalWrites = 0;
+  /** reply buffers resized by the clients cron (INFO stats reply_buffer_*) */
+  replyBufferShrinks = 0;
+  replyBufferExpands = 0;
   /** INFO stats sync_full / sync_partial_ok / sync_partial_err (replication counts them) */
   syncFull = 0;
   syncPartialOk = 0;
@@ -176,6 +179,8 @@ export class Stats {
     this.unexpectedErrorReplies = 0;
     this.totalReads = 0;
     this.totalWrites = 0;
+    this.replyBufferShrinks = 0;
+    this.replyBufferExpands = 0;
     this.syncFull = 0;
     this.syncPartialOk = 0;
     this.syncPartialErr = 0;
@@ -184,6 +189,9 @@ export class Stats {
     this.errors.clear();
   }
 }
+
+/** Redis's REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME (ms) */
+export const REPLY_BUFFER_PEAK_RESET_MS = 5000;
 
 const LOG_LEVELS = { debug: 0, verbose: 1, notice: 2, warning: 3 } as const;
 type LogLevel = keyof typeof LOG_LEVELS;
@@ -313,6 +321,16 @@ export class Server implements KeyspaceHost {
    * command, and returns true when used memory stays above the limit (-OOM)
    */
   maxmemoryExceeded: (() => boolean) | null = null;
+  /**
+   * maxmemory-clients: measures the client before its command and evicts clients over
+   * the limit; true when the client itself was evicted (null: no limit)
+   */
+  clientEviction: ((c: Client, now?: boolean) => boolean) | null = null;
+  /** maxmemory-clients: a client was given output outside its own commands */
+  clientOutputGrew: ((c: Client) => void) | null = null;
+  /** DEBUG REPLYBUFFER RESIZING / PEAK-RESET-TIME (Redis's reply_buffer_* settings) */
+  replyBufferResizing = true;
+  replyBufferPeakResetMs = REPLY_BUFFER_PEAK_RESET_MS;
   /** maxmemory accounting: sizes a key for Db.memBytes (null: not accounted) */
   keySizer: KeyspaceHost["keySizer"] = null;
   /** client-side caching tables (tracking.ts), created when a client first tracks */
@@ -765,7 +783,8 @@ export class Server implements KeyspaceHost {
     if (n === 0) return;
     const hz = Math.max(1, Math.min(500, this.config.num("hz")));
     let visits = Math.max(Math.floor(n / hz), Math.min(n, 5));
-    const nowSec = Math.floor(Date.now() / 1000);
+    const nowMs = Date.now();
+    const nowSec = Math.floor(nowMs / 1000);
     while (visits-- > 0) {
       let next = this.#clientsCursor?.next();
       if (next === undefined || next.done) {
@@ -774,7 +793,9 @@ export class Server implements KeyspaceHost {
         if (next.done) return;
       }
       const c = next.value;
-      if (!c.closed) c.parser.resize(nowSec - Math.floor(c.lastInteraction / 1000));
+      if (c.closed) continue;
+      c.parser.resize(nowSec - Math.floor(c.lastInteraction / 1000));
+      c.resizeReplyBuffer(nowMs);
     }
   }
   #clientsCursor: Iterator<Client> | null = null;

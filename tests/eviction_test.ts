@@ -282,3 +282,60 @@ Deno.test("OBJECT REFCOUNT: small integers are not shared under an LRU maxmemory
     assert.equal(await c.call("OBJECT", "REFCOUNT", "a"), 1);
   });
 });
+
+/**
+ * `body` against Redeno, then against a real redis-server when one is installed (client
+ * eviction is observable the same way on both).
+ */
+async function sideBySide(body: (c: RespClient, port: number) => Promise<void>): Promise<void> {
+  await withServer((c, t) => body(c, t.port));
+  if (!HAVE_REDIS) return;
+  const r = await startRealRedis();
+  const c = await RespClient.connect(r.port);
+  try {
+    await body(c, r.port);
+  } finally {
+    c.close();
+    await r.stop();
+  }
+}
+
+Deno.test("maxmemory-clients counts a MULTI queue: the client queueing past it is evicted at once (as redis-server)", async () => {
+  await sideBySide(async (c, port) => {
+    const limit = 2 * 1024 * 1024;
+    await c.call("CLIENT", "NO-EVICT", "on");
+    await c.call("CONFIG", "SET", "maxmemory-clients", String(limit));
+    const big = await RespClient.connect(port);
+    try {
+      await big.call("CLIENT", "SETNAME", "queuer");
+      const value = "v".repeat(limit / 4);
+      // a transaction under the limit runs
+      assert.equal(await big.call("MULTI"), "OK");
+      assert.equal(await big.call("SET", "k", value), "QUEUED");
+      assert.equal(await big.call("SET", "k", value), "QUEUED");
+      assert.deepEqual(await big.call("EXEC"), ["OK", "OK"]);
+      // CLIENT LIST shows the queue as multi-mem
+      assert.equal(await big.call("MULTI"), "OK");
+      assert.equal(await big.call("SET", "k", value), "QUEUED");
+      const line = String(await c.call("CLIENT", "LIST")).split("\n").find((l) =>
+        l.includes("name=queuer ")
+      )!;
+      assert.ok(Number(/multi-mem=(\d+)/.exec(line)![1]) > limit / 4, line);
+      // queueing past the limit: evicted before the command that crosses it runs
+      let evicted = false;
+      for (let i = 0; i < 5 && !evicted; i++) {
+        try {
+          await big.call("SET", "k", value);
+        } catch {
+          evicted = true;
+        }
+      }
+      assert.ok(evicted, "the connection was closed");
+      const list = String(await c.call("CLIENT", "LIST"));
+      assert.ok(!list.includes("name=queuer "), list);
+      assert.equal(Number((await info(c, "stats")).get("evicted_clients")), 1);
+    } finally {
+      big.close();
+    }
+  });
+});

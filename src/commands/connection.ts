@@ -3,6 +3,7 @@
  * RESET and the CLIENT container. AUTH lives with ACL (acl.ts); HELLO AUTH goes through
  * Server.authenticate, which the ACL module replaces.
  */
+import { clientMemory, WATCHED_KEY_OVERHEAD } from "../evict.ts";
 import type { Client } from "../client.ts";
 import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { ERR } from "../errors.ts";
@@ -190,18 +191,16 @@ export function clientInfoString(c: Client, executing = false): string {
   const now = Date.now();
   let argvMem = 0;
   if (c.spec !== null) { for (const a of c.argv) argvMem += a.length; }
-  let multiMem = 0;
-  if (c.multi !== null) {
-    for (const q of c.multi) for (const a of q.argv) multiMem += a.length + 16;
-  }
+  // Redis's multiStateMemOverhead: queued arguments and WATCHed keys
+  const multiMem = c.multiBytes + c.watched.length * WATCHED_KEY_OVERHEAD;
   // Redis trims the query buffer after the commands read together ran: the client
   // running CLIENT LIST / INFO still has its own command in it
   const qbuf = c.parser.pending + (executing ? c.parser.lastCommandBytes : 0);
-  const rbs = c.parser.buf.length;
-  const qbufFree = rbs - c.parser.end;
+  const qbufFree = c.parser.buf.length - c.parser.end;
   const obl = c.reply.len;
   const omem = c.pendingOutput;
-  const totMem = rbs + c.reply.buf.length + argvMem + multiMem + 1024;
+  // the figure maxmemory-clients evicts by (Redis's getClientMemoryUsage)
+  const totMem = clientMemory(c) + argvMem;
   const events = omem > 0 ? "rw" : "r";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${
     c.conn === null ? -1 : c.fd
@@ -211,7 +210,7 @@ export function clientInfoString(c: Client, executing = false): string {
     clientFlags(c)
   } db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${
     c.multi === null ? -1 : c.multi.length
-  } qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=0 omem=${omem} tot-mem=${totMem} events=${events} cmd=${
+  } qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.reply.size} rbp=${c.reply.peak} obl=${obl} oll=0 omem=${omem} tot-mem=${totMem} events=${events} cmd=${
     c.spec === null ? "NULL" : fullName(c.spec)
   } user=${c.user} redir=${c.tracking === null ? -1 : c.tracking.redirect} resp=${c.reply.resp}`;
 }

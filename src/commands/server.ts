@@ -5,7 +5,12 @@
  * registerDebugSubcommand().
  */
 import type { Client } from "../client.ts";
-import { type Server, ShutdownAborted, type ShutdownOptions } from "../server.ts";
+import {
+  REPLY_BUFFER_PEAK_RESET_MS,
+  type Server,
+  ShutdownAborted,
+  type ShutdownOptions,
+} from "../server.ts";
 import { cmd, type CommandSpec, container, fullName } from "./table.ts";
 import { commands as commandCommands } from "./command.ts";
 import { clientInfoString, replyHelp } from "./connection.ts";
@@ -393,6 +398,35 @@ registerDebugSubcommand("pause-cron", (c, argv) => {
   c.server.cronPaused = v !== 0;
   c.reply.simple("OK");
 }, ["PAUSE-CRON <0|1>", "    Stop periodic cron job processing."]);
+
+registerDebugSubcommand("replybuffer", (c, argv) => {
+  const server = c.server;
+  const what = argv.length === 4 ? argv[2].toLowerCase() : "";
+  if (what === "peak-reset-time") {
+    const v = argv[3].toLowerCase();
+    if (v === "never") server.replyBufferPeakResetMs = -1;
+    else if (v === "reset") server.replyBufferPeakResetMs = REPLY_BUFFER_PEAK_RESET_MS;
+    else {
+      const ms = parseInteger(argv[3]);
+      if (ms === null) return c.error(ERR.notInteger);
+      server.replyBufferPeakResetMs = Number(ms);
+    }
+  } else if (what === "resizing") {
+    server.replyBufferResizing = (parseInt(argv[3], 10) || 0) !== 0;
+  } else {
+    return c.error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`,
+    );
+  }
+  c.reply.simple("OK");
+}, [
+  "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+  "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+  "    In case NEVER is provided the last observed peak will never be reset",
+  "    In case RESET is provided the peak reset time will be restored to the default value",
+  "REPLYBUFFER RESIZING <0|1>",
+  "    Enable or disable the reply buffer resize cron job",
+]);
 
 registerDebugSubcommand("segfault", (c) => {
   crashReport(c.server, 11, 2, c);

@@ -11,6 +11,8 @@ export class ProtocolError extends Error {}
 
 const INLINE_MAX = 64 * 1024;
 const MIN_READ_ROOM = 16 * 1024;
+/** Redis's PROTO_MBULK_BIG_ARG */
+const BIG_ARG = 32 * 1024;
 /** Arguments at least this large are read into a dedicated buffer region. */
 
 /** Limits applied while parsing. */
@@ -72,10 +74,14 @@ export class RequestParser {
   writable(): Uint8Array {
     this.#detached = null;
     let room = this.buf.length - this.end;
-    // a bulk of known length is given room for all of it at once
-    const want = this.#bulkLen >= 0
-      ? Math.max(MIN_READ_ROOM, this.#bulkLen + 2 - (this.end - this.pos))
-      : MIN_READ_ROOM;
+    // a bulk of known length is given room for all of it at once; a big one for just
+    // itself (Redis reads a big argument's remaining bytes only)
+    const bulk = this.#bulkLen;
+    const want = bulk < 0
+      ? MIN_READ_ROOM
+      : bulk >= BIG_ARG
+      ? Math.max(1, bulk + 2 - (this.end - this.pos))
+      : Math.max(MIN_READ_ROOM, bulk + 2 - (this.end - this.pos));
     if (room < want) {
       const live = this.end - this.pos;
       if (this.pos > 0 && this.buf.length - live >= want && live < this.buf.length / 2) {
@@ -83,6 +89,9 @@ export class RequestParser {
       } else {
         let size = Math.max(this.buf.length * 2, MIN_READ_ROOM);
         while (size - live < want) size *= 2;
+        // a big argument gets room for itself only, as Redis sizes its query buffer for
+        // a bulk of PROTO_MBULK_BIG_ARG or more (client memory counts this buffer)
+        if (this.#bulkLen >= BIG_ARG) size = live + want;
         const next = new Uint8Array(size);
         next.set(this.buf.subarray(this.pos, this.end));
         this.buf = next;
@@ -92,7 +101,8 @@ export class RequestParser {
       room = this.buf.length - this.end;
     }
     this.#readPending = true;
-    return this.buf.subarray(this.end);
+    // an empty buffer is read into whole: no new view per read on the pipelined hot path
+    return this.end === 0 ? this.buf : this.buf.subarray(this.end);
   }
 
   /** Records that n bytes were read into the region returned by writable(). */
@@ -130,7 +140,7 @@ export class RequestParser {
       let size = -1;
       if (idleSeconds > 2) size = live;
       else if (this.buf.length > 32 * 1024 && this.buf.length / 2 > this.#peak) {
-        size = Math.max(live, this.#peak, this.#bulkLen);
+        size = Math.max(live, this.#peak, this.#bulkLen >= 0 ? this.#bulkLen + 2 : 0);
       }
       if (size >= 0) {
         const next = new Uint8Array(size);

@@ -13,6 +13,15 @@ export class ReplyWriter {
   /** 2 or 3, chosen by HELLO. */
   resp: 2 | 3 = 2;
   #spare: Uint8Array | null = null;
+  /**
+   * The buffer size kept for this client (Redis's buf_usable_size, CLIENT LIST rbs):
+   * 1 KB to 16 KB, adjusted by resize() to what the client's replies need. Replies
+   * beyond it still fit (the buffer grows) but are not kept once written.
+   */
+  size = 16 * 1024;
+  /** most bytes of `size` used at once since the last peak reset (CLIENT LIST rbp) */
+  peak = 0;
+  peakResetAt = 0;
 
   constructor(initialSize = 16 * 1024) {
     this.buf = new Uint8Array(initialSize);
@@ -34,12 +43,47 @@ export class ReplyWriter {
    * appended while the write is in flight do not disturb it.
    */
   take(): Uint8Array {
+    const used = this.len < this.size ? this.len : this.size;
+    if (used > this.peak) this.peak = used;
     const out = this.buf.subarray(0, this.len);
     const spare = this.#spare;
     this.#spare = null;
-    this.buf = spare && spare.length >= 4096 ? spare : new Uint8Array(16 * 1024);
+    this.buf = spare && spare.length >= this.size ? spare : new Uint8Array(this.size);
     this.len = 0;
     return out;
+  }
+
+  /**
+   * Redis's clientsCronResizeOutputBuffer: a client whose peak stays under half its
+   * buffer gets a smaller one (down to 1 KB), one that filled its buffer a bigger one
+   * (up to 16 KB); the peak restarts every `peakResetMs` (-1: never). Returns -1 after
+   * a shrink, 1 after an expansion, else 0. `idle`: nothing is pending or being written,
+   * so the buffer itself can be replaced now.
+   */
+  resize(now: number, peakResetMs: number, idle: boolean): number {
+    const used = this.len < this.size ? this.len : this.size;
+    if (used > this.peak) this.peak = used;
+    let next = 0;
+    let change = 0;
+    if (this.size / 2 >= 1024 && this.peak < this.size / 2) {
+      next = Math.max(1024, this.peak + 1);
+      change = -1;
+    } else if (this.size * 2 < 32 * 1024 && this.peak === this.size) {
+      next = Math.min(16 * 1024, this.size * 2);
+      change = 1;
+    }
+    if (peakResetMs >= 0 && now - this.peakResetAt >= peakResetMs) {
+      this.peak = used;
+      this.peakResetAt = now;
+    }
+    if (next > 0) {
+      this.size = next;
+      if (idle && this.len === 0) {
+        this.buf = new Uint8Array(next);
+        this.#spare = null;
+      }
+    }
+    return change;
   }
 
   /** Returns a buffer obtained from take() for reuse once it has been written. */
