@@ -375,7 +375,7 @@ function statsSection(server: Server): string[] {
     `pubsub_patterns:${patterns.size}`,
     `pubsubshard_channels:${shard.size}`,
     "latest_fork_usec:0",
-    "total_forks:0",
+    `total_forks:${s.totalForks}`,
     `migrate_cached_sockets:${server.migrateCachedSockets}`,
     "slave_expires_tracked_keys:0",
     "active_defrag_hits:0",

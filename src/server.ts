@@ -73,6 +73,8 @@ export class Stats {
   /** socket reads and writes (total_reads_processed, total_writes_processed) */
   totalReads = 0;
   totalWrites = 0;
+  /** background saves and rewrites started (INFO stats total_forks: Redis forks for them) */
+  totalForks = 0;
   /** reply buffers resized by the clients cron (INFO stats reply_buffer_*) */
   replyBufferShrinks = 0;
   replyBufferExpands = 0;
@@ -181,6 +183,7 @@ export class Stats {
     this.totalWrites = 0;
     this.replyBufferShrinks = 0;
     this.replyBufferExpands = 0;
+    this.totalForks = 0;
     this.syncFull = 0;
     this.syncPartialOk = 0;
     this.syncPartialErr = 0;

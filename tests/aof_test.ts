@@ -4,7 +4,14 @@
  * rewrite, and turning appendonly on and off at run time.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { parseInfo, RespClient, spawnRedeno, startRedeno, waitFor } from "./helpers.ts";
+import {
+  eachSpawnedServer,
+  parseInfo,
+  RespClient,
+  spawnRedeno,
+  startRedeno,
+  waitFor,
+} from "./helpers.ts";
 import { fingerprint, loadDataset, waitLoaded } from "./persistence_dataset.ts";
 
 const AOF_DIR = "appendonlydir";
@@ -451,4 +458,41 @@ Deno.test("aof-use-rdb-preamble no: the rewritten base holds commands (with #TS)
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("appendonly turned on inside MULTI (or BGREWRITEAOF queued there) writes its base after EXEC, counted in total_forks (as redis-server)", async () => {
+  await eachSpawnedServer(async (spawn, _name, log) => {
+    const p = await spawn(["--appendonly", "no"]);
+    const c = await RespClient.connect(p.port);
+    try {
+      const forks = async () =>
+        Number(parseInfo(String(await c.call("INFO", "stats"))).get("total_forks"));
+      const before = await forks();
+      strictEqual(await c.call("MULTI"), "OK");
+      strictEqual(await c.call("SET", "foo", "bar"), "QUEUED");
+      strictEqual(await c.call("CONFIG", "SET", "appendonly", "yes"), "QUEUED");
+      deepStrictEqual(await c.call("EXEC"), ["OK", "OK"]);
+      await waitFor(async () => (await forks()) > before, { what: "the rewrite to start" });
+      await rewriteDone(c);
+      strictEqual((await info(c)).get("aof_enabled"), "1");
+      await waitFor(async () =>
+        (await Deno.readTextFile(`${p.dir}/${log}`)).includes(
+          "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.",
+        ), { what: "the scheduling to be logged" });
+      // BGREWRITEAOF inside MULTI is scheduled, then run
+      const again = await forks();
+      strictEqual(await c.call("MULTI"), "OK");
+      strictEqual(await c.call("BGREWRITEAOF"), "QUEUED");
+      deepStrictEqual(await c.call("EXEC"), ["Background append only file rewriting scheduled"]);
+      await waitFor(async () => (await forks()) > again, { what: "the scheduled rewrite" });
+      await rewriteDone(c);
+      // BGSAVE counts too
+      const third = await forks();
+      strictEqual(await c.call("BGSAVE"), "Background saving started");
+      await waitFor(async () => (await forks()) > third, { what: "BGSAVE to count" });
+    } finally {
+      c.close();
+      await p.stop();
+    }
+  });
 });

@@ -2,7 +2,14 @@
  * Regressions found by running Redis's own test suite, reproduced through real sockets.
  */
 import assert from "node:assert/strict";
-import { RespClient, startRedeno, type TestServer, waitFor } from "./helpers.ts";
+import {
+  HAVE_REDIS,
+  RespClient,
+  startRealRedis,
+  startRedeno,
+  type TestServer,
+  waitFor,
+} from "./helpers.ts";
 
 async function withServer(
   body: (t: TestServer, open: () => Promise<RespClient>) => Promise<void>,
@@ -236,4 +243,69 @@ Deno.test("a script's errors from redis.call/pcall and refused calls are counted
       assert.equal(await c.call("CONFIG", "SET", "maxmemory", 0), "OK");
     }
   });
+});
+
+/** The next `n` commands of a replication stream, as their first two words (PINGs skipped). */
+async function streamHeads(repl: RespClient, n: number): Promise<string[]> {
+  const out: string[] = [];
+  while (out.length < n) {
+    const cmd = await repl.read(5000) as string[];
+    if (String(cmd[0]).toLowerCase() === "ping") continue;
+    out.push(cmd.slice(0, 2).join(" ").toLowerCase());
+  }
+  return out;
+}
+
+Deno.test("XREADGROUP in MULTI propagates one XCLAIM per entry, and XGROUP SETID only with NOACK (as redis-server)", async () => {
+  const run = async (port: number) => {
+    const r = await RespClient.connect(port);
+    const repl = await attachReplicationStream(port);
+    try {
+      for (const f of ["a", "b", "c"]) await r.call("XADD", "s", "*", f, "1");
+      await r.call("XGROUP", "CREATE", "s", "g", "0");
+      await r.call("MULTI");
+      await r.call("XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "s", ">");
+      await r.call("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">");
+      await r.call("EXEC");
+      await r.call("XADD", "s", "*", "d", "1");
+      await r.call("XREADGROUP", "GROUP", "g", "c2", "NOACK", "STREAMS", "s", ">");
+      return await streamHeads(repl, 15);
+    } finally {
+      repl.close();
+      r.close();
+    }
+  };
+  const t = await startRedeno();
+  let ours: string[];
+  try {
+    ours = await run(t.port);
+  } finally {
+    await t.stop();
+  }
+  assert.deepEqual(ours, [
+    "select 0",
+    "xadd s",
+    "xadd s",
+    "xadd s",
+    "xgroup create",
+    "multi",
+    "xclaim s",
+    "xclaim s",
+    "xclaim s",
+    "exec",
+    "xadd s",
+    // a new consumer is created, then the NOACK read's last ID: two effects
+    "multi",
+    "xgroup createconsumer",
+    "xgroup setid",
+    "exec",
+  ]);
+  if (HAVE_REDIS) {
+    const redis = await startRealRedis();
+    try {
+      assert.deepEqual(await run(redis.port), ours);
+    } finally {
+      await redis.stop();
+    }
+  }
 });

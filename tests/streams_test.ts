@@ -530,8 +530,9 @@ Deno.test("XADD propagates the generated ID and exact trimming; XREADGROUP as XC
     await c.call("XADD", "s", "99999999999999-0", "f", "v");
     fed.length = 0;
     await c.call("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">");
-    assert.deepEqual(fed[0], ["MULTI"]);
-    const claim = fed[1];
+    // one XCLAIM carrying the group's last ID, and nothing else (Redis 7.0)
+    assert.equal(fed.length, 1);
+    const claim = fed[0];
     assert.deepEqual(claim.slice(0, 7), [
       "XCLAIM",
       "s",
@@ -549,16 +550,19 @@ Deno.test("XADD propagates the generated ID and exact trimming; XREADGROUP as XC
       "LASTID",
       "99999999999999-0",
     ]);
-    assert.deepEqual(fed[2], [
+    // a NOACK read sends the new last ID with XGROUP SETID instead
+    await c.call("XADD", "s", "99999999999999-1", "f", "v");
+    fed.length = 0;
+    await c.call("XREADGROUP", "GROUP", "g", "alice", "NOACK", "STREAMS", "s", ">");
+    assert.deepEqual(fed, [[
       "XGROUP",
       "SETID",
       "s",
       "g",
-      "99999999999999-0",
+      "99999999999999-1",
       "ENTRIESREAD",
-      "253",
-    ]);
-    assert.deepEqual(fed[3], ["EXEC"]);
+      "254",
+    ]]);
   } finally {
     c.close();
     await t.stop();
@@ -648,10 +652,11 @@ Deno.test({
       const claimId = pending[0][0] as string;
       await pc.call("XCLAIM", "s", "g", "frank", "0", claimId, "RETRYCOUNT", "9");
       await waitInSync(pc, rcs);
-      const expected = stripVolatile(await pc.call("XINFO", "STREAM", "s", "FULL"));
-      for (const rc of rcs) {
-        assert.deepEqual(stripVolatile(await rc.call("XINFO", "STREAM", "s", "FULL")), expected);
-      }
+      // the Redeno replica holds what the real one holds; both may differ from the primary
+      // in a group's entries-read and lag, which Redis 7.0 does not propagate with the
+      // XCLAIMs of XREADGROUP (only NOACK reads send XGROUP SETID ... ENTRIESREAD)
+      const expected = stripVolatile(await rcs[0].call("XINFO", "STREAM", "s", "FULL"));
+      assert.deepEqual(stripVolatile(await rcs[1].call("XINFO", "STREAM", "s", "FULL")), expected);
       // delivery times travel as absolute TIME values: the group PELs are identical
       const groupPel = async (c: RespClient) => {
         const full = await c.call("XINFO", "STREAM", "s", "FULL") as Reply[];

@@ -304,7 +304,8 @@ function deliverNew(
       if (g.entriesRead !== -1 && !s.rangeHasTombstones(id, null)) g.entriesRead++;
       else if (s.entriesAdded > 0) g.entriesRead = s.estimateDistance(id);
       g.lastId = id;
-      propagateLastId = true;
+      // without NOACK the XCLAIM of each entry carries the group's last ID (Redis 7.0)
+      if (noack) propagateLastId = true;
     }
     replyEntry(c, id, fields);
     if (noack) continue;

@@ -259,7 +259,7 @@ export class AofState implements PropagationSink {
     if (this.rewriting || this.rdb.bgsave !== null) return;
     if (this.rewriteScheduled) {
       this.rewriteScheduled = false;
-      this.rewrite();
+      this.#firstRewrite();
       return;
     }
     const pct = this.#cfg.num("auto-aof-rewrite-percentage");
@@ -538,6 +538,25 @@ export class AofState implements PropagationSink {
     this.manifest = this.#readManifest();
     this.#enable();
     this.waitingFirstRewrite = true;
+    // Redis's startAppendOnly: the base is written now, or by the cron once a BGSAVE or
+    // the transaction that turned the AOF on is over
+    if (this.rdb.bgsave !== null) {
+      this.rewriteScheduled = true;
+      this.server.log(
+        "warning",
+        "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.",
+      );
+    } else if (this.server.inExec) {
+      this.rewriteScheduled = true;
+      this.server.log(
+        "warning",
+        "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.",
+      );
+    } else this.#firstRewrite();
+  }
+
+  /** A rewrite that, when it succeeds, ends the wait for the AOF's first base. */
+  #firstRewrite(): void {
     this.rewrite().then((ok) => {
       if (ok) this.waitingFirstRewrite = false;
     });
@@ -596,6 +615,8 @@ export class AofState implements PropagationSink {
     this.rewriting = true;
     this.rewriteStart = Date.now();
     const server = this.server;
+    // Redis forks a child here (INFO total_forks)
+    server.stats.totalForks++;
     server.log("notice", "Background append only file rewriting started");
     try {
       Deno.mkdirSync(this.dirPath, { recursive: true });

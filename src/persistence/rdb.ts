@@ -108,6 +108,8 @@ export class RdbState {
     if (this.bgsave !== null) return false;
     const server = this.server;
     const before = server.dirty;
+    // Redis forks a child here (INFO total_forks)
+    server.stats.totalForks++;
     this.bgsaveStart = Date.now();
     this.lastBgsaveTry = this.bgsaveStart;
     this.currentKeysTotal = server.dbs.reduce((n, db) => n + db.size, 0);

@@ -151,6 +151,8 @@ export class FullSyncs {
       "notice",
       `Starting BGSAVE for SYNC with target: ${job.diskless ? "replicas sockets" : "disk"}`,
     );
+    // Redis forks a child for it (INFO total_forks)
+    this.#host.server.stats.totalForks++;
     const iterable = this.#host.snapshot(this.#host.server, {
       replid: this.#host.replid,
       offset: job.offset,
