@@ -261,19 +261,7 @@ export class Client {
             } finally {
               this.#inlineWriting = false;
             }
-            const waiting = this.#afterInline;
-            this.#afterInline = null;
-            if (written < data.length) {
-              // the peer reads slower than it is answered: the rest goes out in the
-              // background while this loop reads on (Redis keeps reading a client whose
-              // replies wait; client-output-buffer-limit bounds them)
-              this.#startWriteLoop(data.subarray(written), data);
-            } else {
-              this.#wrote(data);
-              // output added while writing (pub/sub messages, a flush() request)
-              if (this.reply.len > 0) this.#startWriteLoop(null, null);
-            }
-            if (waiting !== null) this.flush().then(waiting.resolve, waiting.reject);
+            this.#inlineWritten(data, written);
           } else await this.flush();
         }
         if (this.closeAfterReply) {
@@ -419,6 +407,23 @@ export class Client {
     // the loop clears #writing when it ends; it can only end synchronously if closed
     if (!this.closed) this.#writing = writing;
     return writing;
+  }
+
+  /**
+   * After the read loop's own write of `data` (`written` bytes of it): a rest, and output
+   * added meanwhile, go out in the background while the loop reads on (Redis keeps reading
+   * a client whose replies wait; client-output-buffer-limit bounds them), and a flush()
+   * asked for meanwhile is answered.
+   */
+  #inlineWritten(data: Uint8Array, written: number): void {
+    const waiting = this.#afterInline;
+    this.#afterInline = null;
+    if (written < data.length) this.#startWriteLoop(data.subarray(written), data);
+    else {
+      this.#wrote(data);
+      if (this.reply.len > 0) this.#startWriteLoop(null, null);
+    }
+    if (waiting !== null) this.flush().then(waiting.resolve, waiting.reject);
   }
 
   /** Starts #writeLoop in the background (errors close the client). */

@@ -117,3 +117,25 @@ Deno.test("FCALL's writes are propagated as effects; FUNCTION LOAD as itself", a
     await t.stop();
   }
 });
+
+Deno.test({
+  name:
+    "DEBUG RELOAD NOFLUSH fails on a library already loaded, and MERGE replaces it, as redis-server",
+  ignore: IGNORE_SIDE_BY_SIDE,
+  async fn() {
+    await withPair(async (p) => {
+      await p.same("FUNCTION", "LOAD", ONE);
+      await p.same("SET", "k", "v");
+      // the same key would make Redis panic on a duplicate: only the function clashes here
+      await p.same("DEL", "k");
+      const [ours, real] = await p.both("DEBUG", "RELOAD", "NOFLUSH");
+      assert.deepEqual(ours, real);
+      assert.match(String(ours), /Error trying to load the RDB/);
+      await p.same("DEBUG", "RELOAD", "NOFLUSH", "MERGE");
+      await p.same("FUNCTION", "LIST");
+      await p.same("FCALL", "onefn", 0);
+      await p.same("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE");
+      await p.same("DEBUG", "RELOAD", "BOGUS");
+    }, ["--enable-debug-command", "yes"]);
+  },
+});

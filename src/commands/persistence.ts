@@ -141,10 +141,11 @@ function restore(c: Client, argv: string[]): void {
 registerDebugSubcommand("reload", (c, argv) => {
   let save = true;
   let flush = true;
+  let merge = false;
   for (let j = 2; j < argv.length; j++) {
     const opt = argv[j].toLowerCase();
-    if (opt === "merge") continue;
-    if (opt === "nosave") save = false;
+    if (opt === "merge") merge = true;
+    else if (opt === "nosave") save = false;
     else if (opt === "noflush") flush = false;
     else return c.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
   }
@@ -156,7 +157,7 @@ registerDebugSubcommand("reload", (c, argv) => {
   try {
     bytes = Deno.readFileSync(rdb.path);
   } catch {
-    return c.error("ERR Error trying to load the RDB dump, check server logs.");
+    return c.error("ERR Error trying to load the RDB dump");
   }
   if (flush) {
     // Redis's emptyData(): the keys and the function libraries
@@ -165,12 +166,14 @@ registerDebugSubcommand("reload", (c, argv) => {
     flushFunctionLibraries(server);
   }
   try {
-    rdb.loadBytes(bytes);
+    // without MERGE a function library already there fails the load (Redis's
+    // RDBFLAGS_ALLOW_DUP is for MERGE only)
+    rdb.loadBytes(bytes, merge);
   } catch (e) {
     server.log("warning", (e as Error).message);
-    return c.error("ERR Error trying to load the RDB dump, check server logs.");
+    return c.error("ERR Error trying to load the RDB dump");
   }
-  server.log("notice", "DB reloaded by DEBUG RELOAD");
+  server.log("warning", "DB reloaded by DEBUG RELOAD");
   c.reply.simple("OK");
 }, [
   "RELOAD [option ...]",

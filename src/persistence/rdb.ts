@@ -195,13 +195,14 @@ export class RdbState {
   }
 
   /** Loads an RDB image into the (empty) dataset at once (DEBUG RELOAD). */
-  loadBytes(bytes: Uint8Array): LoadResult {
+  loadBytes(bytes: Uint8Array, allowDuplicates = true): LoadResult {
     const server = this.server;
     const start = performance.now();
     const wasLoading = server.loading;
     server.loading = true;
     try {
-      return this.#loaded(loadRdb(server, bytes, { replica: server.isReplica }), start);
+      const opts = { replica: server.isReplica, allowDuplicates };
+      return this.#loaded(loadRdb(server, bytes, opts), start);
     } catch (e) {
       throw this.#loadError(e);
     } finally {

@@ -62,8 +62,9 @@ export const QUICKLIST_NODE_PACKED = 2;
 export const rdbFunctions = {
   /** the code of every function library to save */
   codes: (_server: Server): string[] => [],
-  /** loads one library's code; null, or the error */
-  load: (_server: Server, _code: string): string | null => "functions are not supported",
+  /** loads one library's code (replacing one of the same name unless `replace` is false); null, or the error */
+  load: (_server: Server, _code: string, _replace = true): string | null =>
+    "functions are not supported",
 };
 
 /** `%.17g`, as Redis's rioWriteBulkDouble formats a score. */

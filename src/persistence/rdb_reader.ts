@@ -559,6 +559,11 @@ export interface LoadOptions {
   replica?: boolean;
   /** an AOF base/preamble: expired keys are loaded (the AOF tail decides), as Redis */
   aofPreamble?: boolean;
+  /**
+   * false: a function library that already exists fails the load (DEBUG RELOAD NOFLUSH
+   * without MERGE; Redis loads with RDBFLAGS_ALLOW_DUP otherwise)
+   */
+  allowDuplicates?: boolean;
 }
 
 /** Options of an RdbLoader. */
@@ -627,6 +632,7 @@ export class RdbLoader {
   };
   readonly #now = Date.now();
   readonly #emptyAtStart: boolean[];
+  readonly #allowDuplicates: boolean;
   #db: Db;
   #expireAt = 0;
   #idle = -1;
@@ -639,6 +645,7 @@ export class RdbLoader {
     this.#emptyAtStart = this.#dbs.map((db) => db.size === 0);
     this.#skipExpired = !opts.replica && !opts.aofPreamble;
     this.functions = opts.deferFunctions ? [] : null;
+    this.#allowDuplicates = opts.allowDuplicates ?? true;
     this.#crc = server.config.bool("rdbchecksum") ? new Crc64() : null;
   }
 
@@ -864,7 +871,7 @@ export class RdbLoader {
             const code = d.string();
             if (this.functions !== null) this.functions.push(code);
             else {
-              const err = rdbFunctions.load(server, code);
+              const err = rdbFunctions.load(server, code, this.#allowDuplicates);
               if (err !== null) throw new RdbError(`Failed loading library: ${err}`);
             }
             break;

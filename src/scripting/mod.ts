@@ -232,8 +232,8 @@ export function functionLibraryCodes(server: Server): string[] {
  * For RDB loading (persistence): loads one RDB_OPCODE_FUNCTION2 record's library code,
  * replacing a library of the same name. Returns null, or the error to report.
  */
-export function loadFunctionLibrary(server: Server, code: string): string | null {
-  const r = scripting(server).functions.load(code, true);
+export function loadFunctionLibrary(server: Server, code: string, replace = true): string | null {
+  const r = scripting(server).functions.load(code, replace);
   return typeof r === "string" ? null : r.error;
 }
 
