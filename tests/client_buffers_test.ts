@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  HAVE_REDIS,
-  RespClient,
-  RespError,
-  startRealRedis,
-  startRedeno,
-  waitFor,
-} from "./helpers.ts";
+import { onRedenoThenRedis, RespClient, RespError, startRedeno, waitFor } from "./helpers.ts";
 
 /** qbuf + qbuf-free of the client named `name` in CLIENT LIST (its query buffer's size). */
 async function queryBuffer(c: RespClient, name: string): Promise<number> {
-  const list = String(await c.call("CLIENT", "LIST"));
-  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
-  assert.ok(line, `client ${name} listed`);
-  const qbuf = Number(/ qbuf=(\d+)/.exec(line)![1]);
-  const free = Number(/ qbuf-free=(\d+)/.exec(line)![1]);
-  return qbuf + free;
+  return await clientField(c, name, "qbuf") + await clientField(c, name, "qbuf-free");
 }
 
 /** Redis's clientsCronResizeQueryBuffer, seen through CLIENT LIST, against `port`. */
@@ -57,20 +45,7 @@ async function checkQueryBufferResize(port: number): Promise<void> {
 }
 
 Deno.test("query buffers: released when idle, shrunk after a big argument (as redis-server)", async () => {
-  const t = await startRedeno();
-  try {
-    await checkQueryBufferResize(t.port);
-  } finally {
-    await t.stop();
-  }
-  if (HAVE_REDIS) {
-    const r = await startRealRedis();
-    try {
-      await checkQueryBufferResize(r.port);
-    } finally {
-      await r.stop();
-    }
-  }
+  await onRedenoThenRedis(checkQueryBufferResize);
 });
 
 Deno.test("a read in flight while its client's query buffer is released still arrives whole", async () => {
@@ -139,20 +114,7 @@ async function checkReplyBufferResize(port: number): Promise<void> {
 }
 
 Deno.test("reply buffers shrink for idle clients and grow for busy ones (as redis-server)", async () => {
-  const t = await startRedeno(["--enable-debug-command", "yes"]);
-  try {
-    await checkReplyBufferResize(t.port);
-  } finally {
-    await t.stop();
-  }
-  if (HAVE_REDIS) {
-    const r = await startRealRedis(["--enable-debug-command", "yes"]);
-    try {
-      await checkReplyBufferResize(r.port);
-    } finally {
-      await r.stop();
-    }
-  }
+  await onRedenoThenRedis(checkReplyBufferResize, ["--enable-debug-command", "yes"]);
 });
 
 Deno.test("a client that does not read its replies still has its commands run; its output grows", async () => {

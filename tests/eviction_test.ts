@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   HAVE_REDIS,
+  onRedenoThenRedis,
   parseInfo,
   type Reply,
   RespClient,
@@ -288,16 +289,14 @@ Deno.test("OBJECT REFCOUNT: small integers are not shared under an LRU maxmemory
  * eviction is observable the same way on both).
  */
 async function sideBySide(body: (c: RespClient, port: number) => Promise<void>): Promise<void> {
-  await withServer((c, t) => body(c, t.port));
-  if (!HAVE_REDIS) return;
-  const r = await startRealRedis();
-  const c = await RespClient.connect(r.port);
-  try {
-    await body(c, r.port);
-  } finally {
-    c.close();
-    await r.stop();
-  }
+  await onRedenoThenRedis(async (port) => {
+    const c = await RespClient.connect(port);
+    try {
+      await body(c, port);
+    } finally {
+      c.close();
+    }
+  });
 }
 
 Deno.test("maxmemory-clients counts a MULTI queue: the client queueing past it is evicted at once (as redis-server)", async () => {

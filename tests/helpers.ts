@@ -213,6 +213,29 @@ export async function eachSpawnedServer(
   if (HAVE_REDIS) await body((args, dir) => startRealRedis(args, dir), "redis", "redis.log");
 }
 
+/**
+ * Runs `body` against Redeno in this process, then against a real redis-server when one
+ * is installed, both started with `args`: for behaviour both must show the same way.
+ */
+export async function onRedenoThenRedis(
+  body: (port: number) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
+  const t = await startRedeno(args);
+  try {
+    await body(t.port);
+  } finally {
+    await t.stop();
+  }
+  if (!HAVE_REDIS) return;
+  const r = await startRealRedis(args);
+  try {
+    await body(r.port);
+  } finally {
+    await r.stop();
+  }
+}
+
 /** Starts Redeno as a subprocess (`deno run main.ts`) on a free port with a temp dir. */
 export async function spawnRedeno(
   args: string[] = [],
